@@ -23,7 +23,9 @@ export function encodeBase64Fallback(bytes: Uint8Array): string {
   return out;
 }
 
-export function decodeBase64Fallback(text: string): Uint8Array {
+// Like Uint8Array.fromBase64 (the forgiving-base64 rules): ASCII white space is skipped.
+export function decodeBase64Fallback(input: string): Uint8Array {
+  const text = /[\t\n\f\r ]/.test(input) ? input.replace(/[\t\n\f\r ]+/g, "") : input;
   let end = text.length;
   if (end > 0 && text.charCodeAt(end - 1) === 61) end--;
   if (end > 0 && text.charCodeAt(end - 1) === 61) end--;

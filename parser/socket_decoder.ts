@@ -71,6 +71,8 @@ export class Decoder {
   #buffers: unknown[] = [];
 
   /**
+   * Makes a decoder.
+   *
    * @param options Options, or a `JSON.parse` reviver as socket.io's own decoder accepts.
    * @throws {RangeError} When `maxAttachments` is not a non-negative integer.
    */

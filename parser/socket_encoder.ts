@@ -42,6 +42,8 @@ export class Encoder {
   #replacer: Replacer | undefined;
 
   /**
+   * Makes an encoder.
+   *
    * @param replacer An optional `JSON.stringify` replacer for packet data.
    */
   constructor(replacer?: Replacer) {

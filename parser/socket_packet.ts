@@ -6,7 +6,15 @@
  */
 
 /** The Socket.IO packet types, by name. */
-export const PacketType = Object.freeze(
+export const PacketType: {
+  readonly CONNECT: 0;
+  readonly DISCONNECT: 1;
+  readonly EVENT: 2;
+  readonly ACK: 3;
+  readonly CONNECT_ERROR: 4;
+  readonly BINARY_EVENT: 5;
+  readonly BINARY_ACK: 6;
+} = Object.freeze(
   {
     CONNECT: 0,
     DISCONNECT: 1,
