@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import fc from "fast-check";
 import * as official from "engine.io-parser";
-import officialV3 from "engine.io-parser-v3";
+import { engineIoParserV3 as officialV3 } from "../legacy/mod.ts";
 import {
   decodePacket,
   decodePacketV3,

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import * as official from "socket.io-parser";
-import officialV3 from "socket.io-parser-v3";
+import { socketIoParserV3 as officialV3 } from "../legacy/mod.ts";
 import { Decoder, Encoder, type Packet, PacketType, RESERVED_EVENTS } from "../../parser/mod.ts";
 import { normalize } from "./_normalize.ts";
 
