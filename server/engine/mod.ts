@@ -1,0 +1,18 @@
+/**
+ * The Engine.IO server: sessions, long-polling and WebSocket transports, heartbeats, upgrades,
+ * limits and CORS, behind a Web-standard fetch handler. It knows no runtime and no namespace.
+ *
+ * @module
+ */
+
+export * from "./cookie.ts";
+export * from "./cors.ts";
+export * from "./errors.ts";
+export * from "./options.ts";
+export * from "./polling.ts";
+export * from "./read_body.ts";
+export * from "./server.ts";
+export * from "./session.ts";
+export * from "./session_id.ts";
+export * from "./websocket.ts";
+export * from "./websocket_like.ts";

@@ -1,0 +1,232 @@
+/**
+ * Engine.IO server options: every field optional, one frozen defaults object, one function that
+ * resolves and validates.
+ *
+ * @module
+ */
+
+import type { CorsOptions } from "./cors.ts";
+import type { WebSocketUpgrader } from "./websocket_like.ts";
+
+/** The transports a client may use. */
+export type TransportName = "polling" | "websocket";
+
+/** Options of the session cookie (`cookie: true` takes all the defaults). */
+export interface CookieOptions {
+  /** @default {"io"} */
+  name?: string;
+  /** @default {"/"} */
+  path?: string;
+  /** @default {true} */
+  httpOnly?: boolean;
+  /** @default {"lax"} */
+  sameSite?: "strict" | "lax" | "none";
+  /** @default {false} */
+  secure?: boolean;
+  /** The cookie's domain; none by default. */
+  domain?: string;
+  /** Lifetime in seconds; a session cookie by default. */
+  maxAge?: number;
+}
+
+/**
+ * Decides whether a handshake or upgrade may go on: call `callback(null, true)` to accept, or
+ * `callback("reason", false)` to refuse with `403` and code 4 (the reason becomes the message).
+ * Returning a boolean (or a promise of one) instead of calling back works too.
+ */
+export type AllowRequest = (
+  request: Request,
+  callback: (error: string | null | undefined, success: boolean) => void,
+) => void | boolean | Promise<void | boolean>;
+
+/** Timer functions, injectable so tests can drive time without sleeping. */
+export interface Timers {
+  /** Schedules `fn` after `ms` milliseconds. */
+  setTimeout(fn: () => void, ms: number): unknown;
+  /** Cancels what `setTimeout` scheduled. */
+  clearTimeout(id: unknown): void;
+}
+
+/** Options of the Engine.IO server. */
+export interface EngineOptions {
+  /**
+   * The path the server answers under.
+   * @default {"/engine.io"}
+   */
+  path?: string;
+  /**
+   * Whether the path matches with a trailing slash (`/engine.io/`), as the official server does.
+   * @default {true}
+   */
+  addTrailingSlash?: boolean;
+  /**
+   * Milliseconds between the server's pings (v4), or the heartbeat the client keeps (v3).
+   * @default {25000}
+   */
+  pingInterval?: number;
+  /**
+   * Milliseconds to wait for a pong before closing with `ping timeout`.
+   * @default {20000}
+   */
+  pingTimeout?: number;
+  /**
+   * Milliseconds a polling → WebSocket upgrade may take before it is cancelled.
+   * @default {10000}
+   */
+  upgradeTimeout?: number;
+  /**
+   * The largest message or POST body accepted, in bytes; larger closes the session.
+   * @default {1e6}
+   */
+  maxHttpBufferSize?: number;
+  /**
+   * The transports clients may use.
+   * @default {["polling", "websocket"]}
+   */
+  transports?: TransportName[];
+  /**
+   * Whether clients may upgrade from polling to WebSocket.
+   * @default {true}
+   */
+  allowUpgrades?: boolean;
+  /**
+   * Whether Engine.IO v3 clients (Socket.IO v2) may connect.
+   * @default {false}
+   */
+  allowEIO3?: boolean;
+  /**
+   * Cross-origin rules for the polling transport; none by default.
+   * @default {false}
+   */
+  cors?: CorsOptions | false;
+  /**
+   * A cookie named after the session on the handshake response.
+   * @default {false}
+   */
+  cookie?: CookieOptions | boolean;
+  /** Accepts or refuses handshakes and upgrades; everything is accepted by default. */
+  allowRequest?: AllowRequest;
+  /** Makes session ids; 15 random bytes as URL-safe base64 by default. */
+  generateId?: (request: Request) => string | Promise<string>;
+  /**
+   * Upgrades requests to WebSockets the runtime's way (`upgradeWebSocket` from the runtime
+   * files). Without it the `websocket` transport is unavailable and only polling is offered.
+   */
+  upgradeWebSocket?: WebSocketUpgrader;
+  /**
+   * Timer functions; the global `setTimeout`/`clearTimeout` by default.
+   */
+  timers?: Timers;
+}
+
+/** Options after defaults, as the engine reads them. */
+export interface ResolvedEngineOptions {
+  readonly path: string;
+  readonly pingInterval: number;
+  readonly pingTimeout: number;
+  readonly upgradeTimeout: number;
+  readonly maxHttpBufferSize: number;
+  readonly transports: readonly TransportName[];
+  readonly allowUpgrades: boolean;
+  readonly allowEIO3: boolean;
+  readonly cors: CorsOptions | false;
+  readonly cookie:
+    | Readonly<Required<Omit<CookieOptions, "domain" | "maxAge">>> & CookieOptions
+    | false;
+  readonly allowRequest: AllowRequest | undefined;
+  readonly generateId: ((request: Request) => string | Promise<string>) | undefined;
+  readonly upgradeWebSocket: WebSocketUpgrader | undefined;
+  readonly timers: Timers;
+}
+
+/** The official defaults. */
+export const ENGINE_DEFAULTS: Readonly<{
+  path: string;
+  pingInterval: number;
+  pingTimeout: number;
+  upgradeTimeout: number;
+  maxHttpBufferSize: number;
+  transports: readonly TransportName[];
+  allowUpgrades: boolean;
+  allowEIO3: boolean;
+}> = Object.freeze({
+  path: "/engine.io",
+  pingInterval: 25000,
+  pingTimeout: 20000,
+  upgradeTimeout: 10000,
+  maxHttpBufferSize: 1e6,
+  transports: Object.freeze(["polling", "websocket"] as TransportName[]),
+  allowUpgrades: true,
+  allowEIO3: false,
+});
+
+const GLOBAL_TIMERS: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (id) => clearTimeout(id as number),
+};
+
+function positive(name: string, value: number): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw new RangeError(`Cannot create engine: ${name} must be a positive number, got ${value}`);
+  }
+  return value;
+}
+
+/**
+ * Applies the defaults and validates every option.
+ *
+ * @param options What the user gave.
+ * @returns The options the engine runs with.
+ * @throws {RangeError} On a non-positive duration or size, or an unknown transport.
+ *
+ * @example
+ * ```ts
+ * import { resolveEngineOptions } from "@edgeio/edgeio/server";
+ * import assert from "node:assert/strict";
+ *
+ * const options = resolveEngineOptions({ pingInterval: 300, path: "/socket.io" });
+ * assert.equal(options.path, "/socket.io/");
+ * assert.equal(options.pingTimeout, 20000);
+ * assert.throws(() => resolveEngineOptions({ pingTimeout: -1 }), RangeError);
+ * ```
+ */
+export function resolveEngineOptions(options: EngineOptions = {}): ResolvedEngineOptions {
+  const d = ENGINE_DEFAULTS;
+  let path = (options.path ?? d.path).replace(/\/$/, "");
+  if (options.addTrailingSlash !== false) path += "/";
+  const transports = options.transports ?? [...d.transports];
+  for (const t of transports) {
+    if (t !== "polling" && t !== "websocket") {
+      throw new RangeError(`Cannot create engine: unknown transport ${JSON.stringify(t)}`);
+    }
+  }
+  const cookie = options.cookie === true ? {} : options.cookie;
+  return Object.freeze({
+    path,
+    pingInterval: positive("pingInterval", options.pingInterval ?? d.pingInterval),
+    pingTimeout: positive("pingTimeout", options.pingTimeout ?? d.pingTimeout),
+    upgradeTimeout: positive("upgradeTimeout", options.upgradeTimeout ?? d.upgradeTimeout),
+    maxHttpBufferSize: positive(
+      "maxHttpBufferSize",
+      options.maxHttpBufferSize ?? d.maxHttpBufferSize,
+    ),
+    transports: Object.freeze([...transports]),
+    allowUpgrades: options.allowUpgrades ?? d.allowUpgrades,
+    allowEIO3: options.allowEIO3 ?? d.allowEIO3,
+    cors: options.cors ?? false,
+    cookie: cookie
+      ? {
+        name: "io",
+        path: "/",
+        httpOnly: true,
+        sameSite: "lax" as const,
+        secure: false,
+        ...cookie,
+      }
+      : false,
+    allowRequest: options.allowRequest,
+    generateId: options.generateId,
+    upgradeWebSocket: options.upgradeWebSocket,
+    timers: options.timers ?? GLOBAL_TIMERS,
+  });
+}

@@ -1,0 +1,397 @@
+/**
+ * The Engine.IO server behind a Web-standard fetch handler: `(Request) => Response`.
+ *
+ * @module
+ */
+
+import { Emitter } from "../emitter.ts";
+import { corsHeaders } from "./cors.ts";
+import { serializeCookie } from "./cookie.ts";
+import { EngineError, EngineErrorCode, errorResponse } from "./errors.ts";
+import {
+  type EngineOptions,
+  type ResolvedEngineOptions,
+  resolveEngineOptions,
+  type TransportName,
+} from "./options.ts";
+import { PollingTransport } from "./polling.ts";
+import { Session } from "./session.ts";
+import { WebSocketTransport } from "./websocket.ts";
+import type { WebSocketHandler } from "./websocket_like.ts";
+import { generateSessionId } from "./session_id.ts";
+
+/** Headers as `headers`/`initial_headers` listeners edit them. */
+export type HeaderRecord = Record<string, string | string[]>;
+
+/** A refused request, as `connection_error` listeners receive it. */
+export interface ConnectionError {
+  /** The request. */
+  request: Request;
+  /** The Engine.IO error code. */
+  code: EngineErrorCode;
+  /** The message sent to the client. */
+  message: string;
+  /** Details. */
+  context: Record<string, unknown>;
+}
+
+/** The events of the engine. */
+export type EngineEvents = {
+  /** A session opened. */
+  connection: (session: Session) => void;
+  /** A request was refused. */
+  connection_error: (error: ConnectionError) => void;
+  /** Headers of the handshake response, editable. */
+  initial_headers: (headers: HeaderRecord, request: Request) => void;
+  /** Headers of every polling response and upgrade, editable. */
+  headers: (headers: HeaderRecord, request: Request) => void;
+};
+
+/** Connection details some runtimes pass as the fetch handler's second argument (Deno). */
+export interface ConnectionInfo {
+  /** The peer's address. */
+  remoteAddr?: { hostname?: string };
+}
+
+interface Query {
+  transport: string | null;
+  sid: string | null;
+  protocol: 3 | 4;
+  jsonp: string | undefined;
+  b64: boolean;
+}
+
+const CLOSE_TIMEOUT = 30000;
+
+/**
+ * An Engine.IO server as a fetch handler. Polling works on every runtime; WebSocket needs the
+ * runtime's `upgradeWebSocket` (from `@edgeio/edgeio/deno` and the other runtime modules).
+ *
+ * @example An echo server on Deno
+ * ```ts ignore
+ * import { EngineServer } from "@edgeio/edgeio/server";
+ * import { upgradeWebSocket } from "@edgeio/edgeio/deno";
+ *
+ * const engine = new EngineServer({ upgradeWebSocket });
+ * engine.on("connection", (session) => session.on("message", (data) => session.send(data)));
+ * Deno.serve(engine.fetch);
+ * ```
+ *
+ * @example The handshake, in process
+ * ```ts
+ * import { EngineServer } from "@edgeio/edgeio/server";
+ * import assert from "node:assert/strict";
+ *
+ * const engine = new EngineServer();
+ * const response = await engine.fetch(new Request("http://localhost/engine.io/?EIO=4&transport=polling"));
+ * const open = JSON.parse((await response.text()).slice(1));
+ * assert.equal(typeof open.sid, "string");
+ * assert.deepEqual(open.upgrades, []);
+ * engine.close();
+ * ```
+ */
+export class EngineServer extends Emitter<EngineEvents> {
+  /** The options in force. */
+  readonly options: ResolvedEngineOptions;
+  readonly #sessions = new Map<string, Session>();
+  readonly #host;
+
+  /**
+   * Makes a server. Nothing starts here: no I/O, no timers.
+   *
+   * @param options Engine options.
+   * @throws {RangeError} On invalid options.
+   */
+  constructor(options?: EngineOptions) {
+    super();
+    this.options = resolveEngineOptions(options);
+    const upgradesFor = (transport: TransportName) => this.#upgradesFor(transport);
+    this.#host = { options: this.options, upgradesFor };
+  }
+
+  /** How many sessions are open. */
+  get clientsCount(): number {
+    return this.#sessions.size;
+  }
+
+  /** The open sessions by id. */
+  get clients(): ReadonlyMap<string, Session> {
+    return this.#sessions;
+  }
+
+  /**
+   * Answers a request under the engine's path; anything else gets `404`.
+   *
+   * @param request The request.
+   * @param info Connection details from the runtime (Deno passes them).
+   * @returns The response.
+   */
+  fetch = (request: Request, info?: ConnectionInfo): Promise<Response> =>
+    this.handler()(request, info);
+
+  /**
+   * A fetch handler that hands requests outside the engine's path to `fallback`.
+   *
+   * @param fallback Answers other requests; `404` by default.
+   * @returns The handler.
+   */
+  handler(
+    fallback?: (request: Request, info?: ConnectionInfo) => Response | Promise<Response>,
+  ): (request: Request, info?: ConnectionInfo) => Promise<Response> {
+    return async (request, info) => {
+      if (!this.matches(request)) {
+        return fallback
+          ? await fallback(request, info)
+          : new Response("Not Found", { status: 404 });
+      }
+      return await this.#handle(request, info);
+    };
+  }
+
+  /**
+   * Tells whether a request is for the engine (its path starts with the engine's path).
+   *
+   * @param request The request.
+   * @returns `true` when the engine answers it.
+   */
+  matches(request: Request): boolean {
+    const { pathname } = new URL(request.url);
+    return pathname.startsWith(this.options.path);
+  }
+
+  /** Closes every session at once. */
+  close(): void {
+    for (const session of [...this.#sessions.values()]) session.close(true);
+  }
+
+  async #handle(request: Request, info: ConnectionInfo | undefined): Promise<Response> {
+    let cors: Headers | undefined;
+    if (this.options.cors) {
+      const { headers, preflight } = await corsHeaders(this.options.cors, request);
+      if (preflight) return preflight;
+      cors = headers;
+    }
+    const query = parseQuery(request);
+    const upgrade = request.headers.get("upgrade")?.toLowerCase() === "websocket";
+    try {
+      await this.#verify(request, query, upgrade);
+      if (query.sid !== null) {
+        const session = this.#sessions.get(query.sid)!;
+        if (upgrade) return await this.#upgrade(request, session, query.protocol);
+        const response = await (session.transport as PollingTransport).handleRequest(request);
+        return this.#withHeaders(response, request, false, cors);
+      }
+      return await this.#handshake(request, query, upgrade, info, cors);
+    } catch (error) {
+      if (!(error instanceof EngineError)) throw error;
+      this.emit("connection_error", {
+        request,
+        code: error.code,
+        message: error.message,
+        context: error.context,
+      });
+      return errorResponse(error, upgrade, cors);
+    }
+  }
+
+  async #verify(request: Request, query: Query, upgrade: boolean): Promise<void> {
+    const { transport, sid } = query;
+    if (!this.#transportEnabled(transport)) {
+      throw new EngineError(EngineErrorCode.UNKNOWN_TRANSPORT, { transport });
+    }
+    if (sid !== null) {
+      const session = this.#sessions.get(sid);
+      if (!session) throw new EngineError(EngineErrorCode.UNKNOWN_SID, { sid });
+      if (!upgrade && session.transportName !== transport) {
+        throw new EngineError(EngineErrorCode.BAD_REQUEST, {
+          name: "TRANSPORT_MISMATCH",
+          transport,
+          previousTransport: session.transportName,
+        });
+      }
+      if (session.protocol !== query.protocol) {
+        throw new EngineError(EngineErrorCode.BAD_REQUEST, {
+          name: "PROTOCOL_MISMATCH",
+          protocol: query.protocol,
+          previousProtocol: session.protocol,
+        });
+      }
+      if (upgrade && (transport !== "websocket" || !this.options.allowUpgrades)) {
+        throw new EngineError(EngineErrorCode.BAD_REQUEST, { name: "UPGRADE_REFUSED", transport });
+      }
+      return;
+    }
+    if (request.method !== "GET") {
+      throw new EngineError(EngineErrorCode.BAD_HANDSHAKE_METHOD, { method: request.method });
+    }
+    if ((transport === "websocket") !== upgrade) {
+      throw new EngineError(EngineErrorCode.BAD_REQUEST, { name: "TRANSPORT_HANDSHAKE_ERROR" });
+    }
+    await this.#allow(request);
+  }
+
+  async #allow(request: Request): Promise<void> {
+    const allowRequest = this.options.allowRequest;
+    if (!allowRequest) return;
+    const verdict = await new Promise<{ error: string | null | undefined; success: boolean }>(
+      (resolve, reject) => {
+        try {
+          const returned = allowRequest(request, (error, success) => resolve({ error, success }));
+          if (typeof returned === "boolean") resolve({ error: undefined, success: returned });
+          else if (returned instanceof Promise) {
+            returned.then((value) => {
+              if (typeof value === "boolean") resolve({ error: undefined, success: value });
+            }, reject);
+          }
+        } catch (error) {
+          reject(error);
+        }
+      },
+    ).catch((error) => ({
+      error: error instanceof Error ? error.message : String(error),
+      success: false,
+    }));
+    if (!verdict.success) {
+      throw new EngineError(EngineErrorCode.FORBIDDEN, { message: verdict.error ?? undefined });
+    }
+  }
+
+  async #handshake(
+    request: Request,
+    query: Query,
+    upgrade: boolean,
+    info: ConnectionInfo | undefined,
+    cors: Headers | undefined,
+  ): Promise<Response> {
+    if (query.protocol === 3 && !this.options.allowEIO3) {
+      throw new EngineError(EngineErrorCode.UNSUPPORTED_PROTOCOL_VERSION, { protocol: 3 });
+    }
+    let id: string;
+    try {
+      id = await (this.options.generateId ?? generateSessionId)(request);
+    } catch (error) {
+      throw new EngineError(EngineErrorCode.BAD_REQUEST, { name: "ID_GENERATION_ERROR", error });
+    }
+    const sessionInfo = {
+      protocol: query.protocol,
+      remoteAddress: info?.remoteAddr?.hostname ?? "",
+    };
+    if (upgrade) {
+      return await this.options.upgradeWebSocket!(
+        request,
+        this.#socketHandler(
+          query.protocol,
+          (transport) =>
+            this.#register(new Session(id, this.#host, transport, request, sessionInfo)),
+        ),
+        this.#headers(request, true, id, undefined),
+      );
+    }
+    const { maxHttpBufferSize, timers } = this.options;
+    const transport = new PollingTransport(query.protocol, {
+      maxHttpBufferSize,
+      supportsBinary: !query.b64 && query.jsonp === undefined,
+      jsonp: query.jsonp,
+      timers,
+      closeTimeout: CLOSE_TIMEOUT,
+    });
+    const session = new Session(id, this.#host, transport, request, sessionInfo);
+    this.#sessions.set(id, session);
+    const pending = transport.handleRequest(request);
+    session.once("close", () => this.#sessions.delete(id));
+    this.emit("connection", session);
+    const response = await pending;
+    return this.#withHeaders(response, request, true, cors, id);
+  }
+
+  async #upgrade(request: Request, session: Session, protocol: 3 | 4): Promise<Response> {
+    if (session.upgrading || session.upgraded) {
+      throw new EngineError(EngineErrorCode.BAD_REQUEST, { name: "ALREADY_UPGRADED" });
+    }
+    return await this.options.upgradeWebSocket!(
+      request,
+      this.#socketHandler(protocol, (transport) => {
+        if (session.readyState !== "open" || session.upgrading || session.upgraded) {
+          transport.close();
+        } else session.maybeUpgrade(transport);
+      }),
+      this.#headers(request, false),
+    );
+  }
+
+  #register(session: Session): void {
+    this.#sessions.set(session.id, session);
+    session.once("close", () => this.#sessions.delete(session.id));
+    this.emit("connection", session);
+  }
+
+  #socketHandler(
+    protocol: 3 | 4,
+    onOpen: (transport: WebSocketTransport) => void,
+  ): WebSocketHandler {
+    let transport: WebSocketTransport | undefined;
+    const { maxHttpBufferSize } = this.options;
+    return {
+      onOpen: (socket) => {
+        transport = new WebSocketTransport(socket, protocol, maxHttpBufferSize);
+        onOpen(transport);
+      },
+      onMessage: (data) => transport?.onMessage(data),
+      onClose: () => transport?.onSocketClose(),
+      onError: () => transport?.onSocketError(),
+    };
+  }
+
+  #headers(request: Request, initial: boolean, id?: string, base?: Headers): Headers {
+    const record: HeaderRecord = {};
+    if (initial) {
+      const cookie = this.options.cookie;
+      if (cookie && id !== undefined) record["Set-Cookie"] = [serializeCookie(cookie, id)];
+      this.emit("initial_headers", record, request);
+    }
+    this.emit("headers", record, request);
+    const headers = new Headers(base);
+    for (const [name, value] of Object.entries(record)) {
+      if (Array.isArray(value)) { for (const v of value) headers.append(name, v); }
+      else headers.set(name, value);
+    }
+    return headers;
+  }
+
+  #withHeaders(
+    response: Response,
+    request: Request,
+    initial: boolean,
+    cors: Headers | undefined,
+    id?: string,
+  ): Response {
+    const extra = this.#headers(request, initial, id, cors);
+    extra.forEach((value, name) => {
+      if (name === "set-cookie") response.headers.append(name, value);
+      else response.headers.set(name, value);
+    });
+    return response;
+  }
+
+  #transportEnabled(transport: string | null): transport is TransportName {
+    if (transport !== "polling" && transport !== "websocket") return false;
+    if (!this.options.transports.includes(transport)) return false;
+    return transport === "polling" || this.options.upgradeWebSocket !== undefined;
+  }
+
+  #upgradesFor(transport: TransportName): TransportName[] {
+    if (!this.options.allowUpgrades || transport !== "polling") return [];
+    return this.#transportEnabled("websocket") ? ["websocket"] : [];
+  }
+}
+
+function parseQuery(request: Request): Query {
+  const params = new URL(request.url).searchParams;
+  return {
+    transport: params.get("transport"),
+    sid: params.get("sid"),
+    protocol: params.get("EIO") === "4" ? 4 : 3,
+    jsonp: params.get("j") ?? undefined,
+    b64: params.has("b64"),
+  };
+}

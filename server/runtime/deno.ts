@@ -1,0 +1,49 @@
+/**
+ * Deno and Deno Deploy: WebSocket upgrades through `Deno.upgradeWebSocket`.
+ *
+ * @example An Engine.IO echo server on Deno
+ * ```ts ignore
+ * import { EngineServer } from "@edgeio/edgeio/server";
+ * import { upgradeWebSocket } from "@edgeio/edgeio/deno";
+ *
+ * const engine = new EngineServer({ upgradeWebSocket });
+ * engine.on("connection", (session) => session.on("message", (data) => session.send(data)));
+ * Deno.serve(engine.fetch);
+ * ```
+ *
+ * @module
+ */
+
+import type { WebSocketHandler, WebSocketUpgrader } from "../engine/websocket_like.ts";
+
+/**
+ * Upgrades a request with `Deno.upgradeWebSocket` and feeds the socket's events to the engine.
+ *
+ * @param request The upgrade request.
+ * @param handler The engine's handler for the socket.
+ * @param headers Headers to add to the `101` response.
+ * @returns The `101` response.
+ *
+ * @example
+ * ```ts
+ * import { EngineServer } from "@edgeio/edgeio/server";
+ * import { upgradeWebSocket } from "@edgeio/edgeio/deno";
+ *
+ * const engine = new EngineServer({ upgradeWebSocket });
+ * engine.close();
+ * ```
+ */
+export const upgradeWebSocket: WebSocketUpgrader = (
+  request: Request,
+  handler: WebSocketHandler,
+  headers: Headers,
+): Response => {
+  const { socket, response } = Deno.upgradeWebSocket(request);
+  socket.binaryType = "arraybuffer";
+  socket.onopen = () => handler.onOpen(socket);
+  socket.onmessage = (event) => handler.onMessage(event.data);
+  socket.onclose = (event) => handler.onClose(event.code, event.reason);
+  socket.onerror = (event) => handler.onError(event);
+  headers.forEach((value, name) => response.headers.append(name, value));
+  return response;
+};
