@@ -9,10 +9,15 @@ export * from "./cookie.ts";
 export * from "./cors.ts";
 export * from "./errors.ts";
 export * from "./options.ts";
-export * from "./polling.ts";
 export * from "./read_body.ts";
 export * from "./server.ts";
-export * from "./session.ts";
+export {
+  type CloseReason,
+  type MessageData,
+  type SendOptions,
+  Session,
+  type SessionEvents,
+  type SessionHost,
+} from "./session.ts";
 export * from "./session_id.ts";
-export * from "./websocket.ts";
 export * from "./websocket_like.ts";

@@ -13,15 +13,30 @@ export type TransportName = "polling" | "websocket";
 
 /** Options of the session cookie (`cookie: true` takes all the defaults). */
 export interface CookieOptions {
-  /** @default {"io"} */
+  /**
+   * The cookie's name.
+   * @default {"io"}
+   */
   name?: string;
-  /** @default {"/"} */
+  /**
+   * The cookie's path.
+   * @default {"/"}
+   */
   path?: string;
-  /** @default {true} */
+  /**
+   * Whether scripts are kept from reading it.
+   * @default {true}
+   */
   httpOnly?: boolean;
-  /** @default {"lax"} */
+  /**
+   * When browsers send it across sites.
+   * @default {"lax"}
+   */
   sameSite?: "strict" | "lax" | "none";
-  /** @default {false} */
+  /**
+   * Whether it travels over HTTPS only.
+   * @default {false}
+   */
   secure?: boolean;
   /** The cookie's domain; none by default. */
   domain?: string;
@@ -119,23 +134,35 @@ export interface EngineOptions {
   timers?: Timers;
 }
 
-/** Options after defaults, as the engine reads them. */
+/** Options after defaults, as the engine reads them (see {@linkcode EngineOptions}). */
 export interface ResolvedEngineOptions {
+  /** The path, with its trailing slash when `addTrailingSlash` is on. */
   readonly path: string;
+  /** Milliseconds between pings. */
   readonly pingInterval: number;
+  /** Milliseconds to wait for a pong. */
   readonly pingTimeout: number;
+  /** Milliseconds an upgrade may take. */
   readonly upgradeTimeout: number;
+  /** The largest message or POST body, in bytes. */
   readonly maxHttpBufferSize: number;
+  /** The transports clients may use. */
   readonly transports: readonly TransportName[];
+  /** Whether clients may upgrade to WebSocket. */
   readonly allowUpgrades: boolean;
+  /** Whether EIO=3 clients may connect. */
   readonly allowEIO3: boolean;
+  /** Cross-origin rules, or `false`. */
   readonly cors: CorsOptions | false;
-  readonly cookie:
-    | Readonly<Required<Omit<CookieOptions, "domain" | "maxAge">>> & CookieOptions
-    | false;
+  /** The session cookie, or `false`. */
+  readonly cookie: CookieOptions | false;
+  /** The handshake check, if any. */
   readonly allowRequest: AllowRequest | undefined;
+  /** The session id maker, if not the default. */
   readonly generateId: ((request: Request) => string | Promise<string>) | undefined;
+  /** The runtime's WebSocket upgrade, if any. */
   readonly upgradeWebSocket: WebSocketUpgrader | undefined;
+  /** The timers in use. */
   readonly timers: Timers;
 }
 

@@ -86,6 +86,10 @@ export class PollingTransport extends Transport {
     const unwatch = () => request.signal.removeEventListener("abort", onAbort);
     const poll: Poll = { request, resolve, unwatch };
     this.#poll = poll;
+    if (request.signal.aborted) {
+      onAbort();
+      return promise;
+    }
     request.signal.addEventListener("abort", onAbort, { once: true });
     this.writable = true;
     this.handler.onReady();

@@ -15,7 +15,7 @@ import {
   type TransportName,
 } from "./options.ts";
 import { PollingTransport } from "./polling.ts";
-import { Session } from "./session.ts";
+import { Session, sessionInternals } from "./session.ts";
 import { WebSocketTransport } from "./websocket.ts";
 import type { WebSocketHandler } from "./websocket_like.ts";
 import { generateSessionId } from "./session_id.ts";
@@ -174,13 +174,17 @@ export class EngineServer extends Emitter<EngineEvents> {
     const query = parseQuery(request);
     const upgrade = request.headers.get("upgrade")?.toLowerCase() === "websocket";
     try {
-      await this.#verify(request, query, upgrade);
       if (query.sid !== null) {
-        const session = this.#sessions.get(query.sid)!;
+        // Looked up and used without an await in between: the session cannot close meanwhile.
+        const session = this.#verifySession(query, upgrade);
         if (upgrade) return await this.#upgrade(request, session, query.protocol);
-        const response = await (session.transport as PollingTransport).handleRequest(request);
+        const response = await (sessionInternals.transport(session) as PollingTransport)
+          .handleRequest(
+            request,
+          );
         return this.#withHeaders(response, request, false, cors);
       }
+      await this.#verifyHandshake(request, query, upgrade);
       return await this.#handshake(request, query, upgrade, info, cors);
     } catch (error) {
       if (!(error instanceof EngineError)) throw error;
@@ -194,33 +198,39 @@ export class EngineServer extends Emitter<EngineEvents> {
     }
   }
 
-  async #verify(request: Request, query: Query, upgrade: boolean): Promise<void> {
-    const { transport, sid } = query;
+  #verifySession(query: Query, upgrade: boolean): Session {
+    const transport = this.#requireTransport(query.transport);
+    const session = this.#sessions.get(query.sid!);
+    if (!session) throw new EngineError(EngineErrorCode.UNKNOWN_SID, { sid: query.sid });
+    if (!upgrade && session.transportName !== transport) {
+      throw new EngineError(EngineErrorCode.BAD_REQUEST, {
+        name: "TRANSPORT_MISMATCH",
+        transport,
+        previousTransport: session.transportName,
+      });
+    }
+    if (session.protocol !== query.protocol) {
+      throw new EngineError(EngineErrorCode.BAD_REQUEST, {
+        name: "PROTOCOL_MISMATCH",
+        protocol: query.protocol,
+        previousProtocol: session.protocol,
+      });
+    }
+    if (upgrade && (transport !== "websocket" || !this.options.allowUpgrades)) {
+      throw new EngineError(EngineErrorCode.BAD_REQUEST, { name: "UPGRADE_REFUSED", transport });
+    }
+    return session;
+  }
+
+  #requireTransport(transport: string | null): TransportName {
     if (!this.#transportEnabled(transport)) {
       throw new EngineError(EngineErrorCode.UNKNOWN_TRANSPORT, { transport });
     }
-    if (sid !== null) {
-      const session = this.#sessions.get(sid);
-      if (!session) throw new EngineError(EngineErrorCode.UNKNOWN_SID, { sid });
-      if (!upgrade && session.transportName !== transport) {
-        throw new EngineError(EngineErrorCode.BAD_REQUEST, {
-          name: "TRANSPORT_MISMATCH",
-          transport,
-          previousTransport: session.transportName,
-        });
-      }
-      if (session.protocol !== query.protocol) {
-        throw new EngineError(EngineErrorCode.BAD_REQUEST, {
-          name: "PROTOCOL_MISMATCH",
-          protocol: query.protocol,
-          previousProtocol: session.protocol,
-        });
-      }
-      if (upgrade && (transport !== "websocket" || !this.options.allowUpgrades)) {
-        throw new EngineError(EngineErrorCode.BAD_REQUEST, { name: "UPGRADE_REFUSED", transport });
-      }
-      return;
-    }
+    return transport;
+  }
+
+  async #verifyHandshake(request: Request, query: Query, upgrade: boolean): Promise<void> {
+    const transport = this.#requireTransport(query.transport);
     if (request.method !== "GET") {
       throw new EngineError(EngineErrorCode.BAD_HANDSHAKE_METHOD, { method: request.method });
     }
@@ -313,7 +323,7 @@ export class EngineServer extends Emitter<EngineEvents> {
       this.#socketHandler(protocol, (transport) => {
         if (session.readyState !== "open" || session.upgrading || session.upgraded) {
           transport.close();
-        } else session.maybeUpgrade(transport);
+        } else sessionInternals.upgrade(session, transport);
       }),
       this.#headers(request, false),
     );

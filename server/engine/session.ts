@@ -55,12 +55,22 @@ export type SessionEvents = {
 
 /** What a session needs from its server. */
 export interface SessionHost {
+  /** The engine options. */
   readonly options: ResolvedEngineOptions;
   /** The transports a session on `transport` may upgrade to. */
   upgradesFor(transport: TransportName): TransportName[];
 }
 
 const UPGRADE_CHECK_INTERVAL = 100;
+
+/**
+ * What the engine reaches inside a session: its transport, and the start of an upgrade. Not
+ * part of the public API (server/engine/mod.ts does not export it).
+ */
+export let sessionInternals: {
+  transport(session: Session): Transport;
+  upgrade(session: Session, transport: Transport): void;
+};
 
 /**
  * One client connection at the Engine.IO level. Made by the engine on a handshake and handed to
@@ -133,11 +143,6 @@ export class Session extends Emitter<SessionEvents> {
     return this.#transport.name;
   }
 
-  /** The current transport (engine-internal). */
-  get transport(): Transport {
-    return this.#transport;
-  }
-
   /**
    * Sends a message.
    *
@@ -175,11 +180,15 @@ export class Session extends Emitter<SessionEvents> {
     this.#closeTransport(discard);
   }
 
-  /**
-   * Starts an upgrade to `transport` (engine-internal): answers the probe, releases the pending
-   * poll, and switches on the client's upgrade packet.
-   */
-  maybeUpgrade(transport: Transport): void {
+  static {
+    sessionInternals = {
+      transport: (session) => session.#transport,
+      upgrade: (session, transport) => session.#maybeUpgrade(transport),
+    };
+  }
+
+  // Answers the probe, releases the pending poll, and switches on the client's upgrade packet.
+  #maybeUpgrade(transport: Transport): void {
     const { timers, upgradeTimeout } = this.#host.options;
     this.upgrading = true;
     let checkTimer: unknown;
@@ -319,6 +328,9 @@ export class Session extends Emitter<SessionEvents> {
   #clearTransport(): void {
     const transport = this.#transport;
     transport.detach();
+    // The session is gone: a later poll would only hear "Session ID unknown", so the transport
+    // need not wait for one to deliver a close packet.
+    transport.discard();
     transport.close();
     this.#host.options.timers.clearTimeout(this.#pingTimeoutTimer);
   }

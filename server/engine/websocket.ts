@@ -35,8 +35,11 @@ export class WebSocketTransport extends Transport {
   onMessage(data: string | ArrayBuffer | ArrayBufferView): void {
     if (this.readyState !== "open") return;
     if (this.#tooLarge(data)) {
+      // Report first, with the close code of `ws`: the socket's own close event comes after.
+      const handler = this.handler;
+      this.detach();
       this.#socket.close(1009, "Max payload size exceeded");
-      this.handler.onError("payload too large");
+      handler.onError("payload too large");
       return;
     }
     let packet;
