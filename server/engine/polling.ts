@@ -121,7 +121,9 @@ export class PollingTransport extends Transport {
       this.handler.onError("payload too large");
       return new Response(null, { status: 413 });
     }
-    this.#deliver(isBinary ? body : this.#text(body));
+    if (!this.#deliver(isBinary ? body : this.#text(body))) {
+      return new Response(null, { status: 400 });
+    }
     return new Response("ok", { headers: { "Content-Type": "text/html" } });
   }
 
@@ -136,22 +138,24 @@ export class PollingTransport extends Transport {
     );
   }
 
-  #deliver(body: string | Uint8Array): void {
+  // Hands the packets to the session; false when the body does not decode.
+  #deliver(body: string | Uint8Array): boolean {
     let packets: EnginePacket[];
     try {
       packets = this.protocol === 4 ? decodePayload(body as string) : decodePayloadV3(body);
     } catch {
       this.handler.onParseError();
-      return;
+      return false;
     }
     for (const packet of packets) {
-      if (this.readyState === "closed") return;
+      if (this.readyState === "closed") break;
       if (packet.type === "close") {
         this.onClose();
-        return;
+        break;
       }
       this.handler.onPacket(packet);
     }
+    return true;
   }
 
   send(packets: OutPacket[]): void {

@@ -3,3 +3,4 @@
 // lockfile cannot read.
 export { default as engineIoParserV3 } from "engine.io-parser";
 export { default as socketIoParserV3 } from "socket.io-parser";
+export { default as engineIoClientV3 } from "engine.io-client";

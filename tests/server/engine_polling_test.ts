@@ -94,7 +94,7 @@ Deno.test("polling: a garbage POST closes the session with parse error", async (
   for (const garbage of ["9nonsense", "4ok\x1ebAQ*D", ""]) {
     const { sid } = await handshake(engine);
     const response = await post(engine, sid, garbage);
-    assert.equal(response.status, 200);
+    assert.equal(response.status, 400);
     assert.deepEqual(closes.pop(), ["parse error", undefined], JSON.stringify(garbage));
   }
   assert.equal(engine.clientsCount, 0);
