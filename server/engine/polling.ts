@@ -75,7 +75,9 @@ export class PollingTransport extends Transport {
       this.handler.onError("overlap from client");
       return Promise.resolve(new Response(null, { status: 400 }));
     }
-    const { promise, resolve } = Promise.withResolvers<Response>();
+    // Not Promise.withResolvers: Node 20, a runtime we serve, lacks it.
+    let resolve!: (response: Response) => void;
+    const promise = new Promise<Response>((settle) => resolve = settle);
     const onAbort = () => {
       if (this.#poll !== poll) return;
       this.#poll = undefined;

@@ -126,8 +126,13 @@ export class EngineServer extends Emitter<EngineEvents> {
    * @param info Connection details from the runtime (Deno passes them).
    * @returns The response.
    */
-  fetch = (request: Request, info?: ConnectionInfo): Promise<Response> =>
-    this.handler()(request, info);
+  fetch = (request: Request, info?: ConnectionInfo): Promise<Response> => {
+    const url = new URL(request.url);
+    if (!url.pathname.startsWith(this.options.path)) {
+      return Promise.resolve(new Response("Not Found", { status: 404 }));
+    }
+    return this.#handle(request, url, info);
+  };
 
   /**
    * A fetch handler that hands requests outside the engine's path to `fallback`.
@@ -138,13 +143,11 @@ export class EngineServer extends Emitter<EngineEvents> {
   handler(
     fallback?: (request: Request, info?: ConnectionInfo) => Response | Promise<Response>,
   ): (request: Request, info?: ConnectionInfo) => Promise<Response> {
+    if (!fallback) return this.fetch;
     return async (request, info) => {
-      if (!this.matches(request)) {
-        return fallback
-          ? await fallback(request, info)
-          : new Response("Not Found", { status: 404 });
-      }
-      return await this.#handle(request, info);
+      const url = new URL(request.url);
+      if (!url.pathname.startsWith(this.options.path)) return await fallback(request, info);
+      return await this.#handle(request, url, info);
     };
   }
 
@@ -164,14 +167,18 @@ export class EngineServer extends Emitter<EngineEvents> {
     for (const session of [...this.#sessions.values()]) session.close(true);
   }
 
-  async #handle(request: Request, info: ConnectionInfo | undefined): Promise<Response> {
+  async #handle(
+    request: Request,
+    url: URL,
+    info: ConnectionInfo | undefined,
+  ): Promise<Response> {
     let cors: Headers | undefined;
     if (this.options.cors) {
       const { headers, preflight } = await corsHeaders(this.options.cors, request);
       if (preflight) return preflight;
       cors = headers;
     }
-    const query = parseQuery(request);
+    const query = parseQuery(url);
     const upgrade = request.headers.get("upgrade")?.toLowerCase() === "websocket";
     try {
       if (query.sid !== null) {
@@ -395,8 +402,8 @@ export class EngineServer extends Emitter<EngineEvents> {
   }
 }
 
-function parseQuery(request: Request): Query {
-  const params = new URL(request.url).searchParams;
+function parseQuery(url: URL): Query {
+  const params = url.searchParams;
   return {
     transport: params.get("transport"),
     sid: params.get("sid"),

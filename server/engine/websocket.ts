@@ -49,6 +49,12 @@ export class WebSocketTransport extends Transport {
       this.handler.onParseError();
       return;
     }
+    if (packet.type === "close") {
+      // The client says goodbye: end the socket now rather than at the next ping timeout.
+      this.#socket.close();
+      this.onClose();
+      return;
+    }
     this.handler.onPacket(packet);
   }
 

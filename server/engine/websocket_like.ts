@@ -36,6 +36,8 @@ export interface WebSocketHandler {
  * @param handler The engine's handler for this socket.
  * @param headers Headers to add to the upgrade response, where the runtime allows it.
  * @returns The upgrade response.
+ * @throws {EngineError} With code 3 (`BAD_REQUEST`) when the runtime refuses the handshake
+ * (no `Sec-WebSocket-Key`, a bad version): the engine answers it as a failed upgrade.
  */
 export type WebSocketUpgrader = (
   request: Request,

@@ -14,6 +14,7 @@
  * @module
  */
 
+import { EngineError, EngineErrorCode } from "../engine/errors.ts";
 import type { WebSocketHandler, WebSocketUpgrader } from "../engine/websocket_like.ts";
 
 /**
@@ -38,7 +39,14 @@ export const upgradeWebSocket: WebSocketUpgrader = (
   handler: WebSocketHandler,
   headers: Headers,
 ): Response => {
-  const { socket, response } = Deno.upgradeWebSocket(request);
+  let upgraded;
+  try {
+    upgraded = Deno.upgradeWebSocket(request);
+  } catch (error) {
+    // Not a valid WebSocket handshake (no key, wrong version): the client's fault, not ours.
+    throw new EngineError(EngineErrorCode.BAD_REQUEST, { name: "UPGRADE_FAILED", error });
+  }
+  const { socket, response } = upgraded;
   socket.binaryType = "arraybuffer";
   socket.onopen = () => handler.onOpen(socket);
   socket.onmessage = (event) => handler.onMessage(event.data);

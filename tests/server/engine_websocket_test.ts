@@ -169,3 +169,12 @@ Deno.test("websocket: upgrade requests honour allowUpgrades", async () => {
   assert.equal(response.status, 400);
   engine.close();
 });
+
+Deno.test("websocket: a close packet from the client ends the session at once", async () => {
+  const { engine, ws, closes, timers } = setup();
+  await websocket(engine, {});
+  ws.sockets[0]!.receive("1");
+  assert.deepEqual(closes, [["transport close", undefined]]);
+  assert.ok(ws.sockets[0]!.closed);
+  assert.equal(timers.pending, 0);
+});

@@ -1,0 +1,167 @@
+// Engine.IO load benchmark: edgeio's EngineServer on Deno against the official engine.io 6 on
+// Node, in the same run, with the same load generator, printing ratios.
+//
+//   node_modules/.bin/deno run -A bench/engine_load.ts [--json results.json] [--rounds 2] ...
+//   (--help lists the options)
+//
+// Scenarios, each run on a fresh server process, ours and the official in turn, never both:
+//   1. WebSocket echo: C connections, one message in flight each: msgs/s, p50/p99 round trip.
+//   2. Idle WebSockets: open N sessions (bounded concurrency): handshakes/s, server RSS per
+//      session (VmRSS before and after), then close them all.
+//   3. Long-polling echo: C sessions, one message in flight each: msgs/s, p50/p99 round trip.
+// The servers are bench/servers/*; the generator (bench/load/generator.ts) is a Deno process of
+// its own speaking raw Engine.IO frames, so server and load do not share an event loop. Server,
+// generator and other processes' CPU are printed too: on 2 cores a busy generator or a busy
+// neighbour, not the server, can set the pace.
+
+import { childFdLimit, stopAll } from "./load/children.ts";
+import { compare, type Compared, type Rig } from "./load/compare.ts";
+import { describeEnvironment, environment } from "./load/env.ts";
+import { print } from "./load/print.ts";
+import {
+  checkTargets,
+  echoTable,
+  idleTable,
+  interferenceNote,
+  targetsText,
+} from "./load/report.ts";
+import { parseSettings, type Settings, USAGE } from "./load/settings.ts";
+import type { EchoResult, IdleResult } from "./load/types.ts";
+
+const ROOT = new URL("../", import.meta.url);
+const FD_MARGIN = 256;
+const IDLE_TIMEOUT_MS = 120000;
+
+// Each server can be asked for a full GC (SIGUSR2) before a memory reading.
+const RIG: Rig = {
+  root: ROOT.pathname,
+  deno: Deno.execPath(),
+  // All permissions: Deno grants reads of /proc/<pid>/ only with --allow-all.
+  generatorArgs: ["run", "--allow-all", "bench/load/generator.ts"],
+  servers: [
+    {
+      key: "ours",
+      command: Deno.execPath(),
+      args: [
+        "run",
+        "--allow-net=127.0.0.1",
+        "--allow-env",
+        "--v8-flags=--expose-gc",
+        "bench/servers/edgeio_deno.ts",
+      ],
+    },
+    {
+      key: "official",
+      command: "node",
+      args: ["--expose-gc", "bench/servers/engine_io_node.mjs"],
+    },
+  ],
+};
+
+const encoder = new TextEncoder();
+// Progress goes to stderr, so stdout holds only the report.
+const progress = (label: string) => (text: string) =>
+  Deno.stderr.writeSync(encoder.encode(`  ${label}: ${text}\n`));
+
+async function run(s: Settings) {
+  const echoTimeoutMs = s.warmupMs + s.durationMs + 60000;
+  const echo = { warmupMs: s.warmupMs, durationMs: s.durationMs, payloadBytes: s.payloadBytes };
+  const ws = await compare<EchoResult>(RIG, (url, serverPid) => ({
+    scenario: "ws-echo",
+    url,
+    serverPid,
+    connections: s.connections,
+    ...echo,
+  }), { rounds: s.rounds, timeoutMs: echoTimeoutMs, progress: progress("websocket echo") });
+  const idle = await compare<IdleResult>(RIG, (url, serverPid) => ({
+    scenario: "ws-idle",
+    url,
+    serverPid,
+    connections: s.idle,
+    concurrency: s.idleConcurrency,
+    settleMs: 1000,
+  }), { rounds: s.rounds, timeoutMs: IDLE_TIMEOUT_MS, progress: progress("idle websockets") });
+  const polling = await compare<EchoResult>(RIG, (url, serverPid) => ({
+    scenario: "polling-echo",
+    url,
+    serverPid,
+    connections: s.connections,
+    ...echo,
+  }), { rounds: s.rounds, timeoutMs: echoTimeoutMs, progress: progress("polling echo") });
+  return { ws, idle, polling };
+}
+
+function printTable(table: string, pair: Compared<EchoResult> | Compared<IdleResult>): void {
+  print(table);
+  const note = interferenceNote(pair);
+  if (note) print(note);
+  print();
+}
+
+async function main(): Promise<void> {
+  if (Deno.args.includes("--help")) return print(USAGE);
+  const s = parseSettings(Deno.args);
+  const fds = await childFdLimit();
+  if (fds < s.idle + FD_MARGIN) {
+    throw new Error(`open-files limit ${fds} is too low for --idle ${s.idle}: lower --idle`);
+  }
+  const env = await environment(ROOT);
+  const { ws, idle, polling } = await run(s);
+  const targets = checkTargets(ws, idle, polling);
+
+  const timing = `${s.durationMs / 1000} s after ${s.warmupMs / 1000} s warm-up, ` +
+    `${s.payloadBytes}-byte payload`;
+  const rounds = s.rounds > 1
+    ? `, ${s.rounds} rounds each (the one least disturbed by other processes shown)`
+    : "";
+  print(`Engine.IO load: edgeio (Deno) vs engine.io (Node)${rounds}`);
+  print(describeEnvironment(env));
+  print();
+  printTable(
+    echoTable(`1. WebSocket echo: ${s.connections} connections × 1 in flight, ${timing}`, ws),
+    ws,
+  );
+  printTable(
+    idleTable(
+      `2. Idle WebSockets: ${s.idle} sessions, ${s.idleConcurrency} handshakes at once`,
+      idle,
+    ),
+    idle,
+  );
+  printTable(
+    echoTable(`3. Long-polling echo: ${s.connections} sessions × 1 in flight, ${timing}`, polling),
+    polling,
+  );
+  print(targetsText(targets));
+
+  if (s.json !== undefined) {
+    const { json: _, ...settings } = s;
+    const report = {
+      date: new Date().toISOString(),
+      environment: env,
+      settings,
+      scenarios: { "ws-echo": ws, "ws-idle": idle, "polling-echo": polling },
+      targets,
+    };
+    await Deno.writeTextFile(s.json, JSON.stringify(report, null, 2) + "\n");
+    print(`\nresults written to ${s.json}`);
+  }
+}
+
+// Every child is stopped on Ctrl-C or SIGTERM, as on an error or at the end.
+const interrupted = async () => {
+  await stopAll();
+  Deno.exit(130);
+};
+Deno.addSignalListener("SIGINT", interrupted);
+Deno.addSignalListener("SIGTERM", interrupted);
+try {
+  await main();
+} catch (error) {
+  Deno.stderr.writeSync(encoder.encode(`error: ${(error as Error).message ?? error}\n`));
+  Deno.exitCode = 1;
+} finally {
+  await stopAll();
+  Deno.removeSignalListener("SIGINT", interrupted);
+  Deno.removeSignalListener("SIGTERM", interrupted);
+}

@@ -1,0 +1,207 @@
+// Tables of results: one per scenario, ours beside official with the ratio, and the targets.
+
+import type { EchoResult, IdleResult } from "./types.ts";
+
+/** Which way a metric is better; the ratio is oriented so that above 1 means ours is better. */
+type Better = "higher" | "lower" | "neither";
+
+interface Row {
+  metric: string;
+  ours: number;
+  official: number;
+  better: Better;
+  digits: number;
+}
+
+/** A result of ours and the official's for one scenario. */
+export interface Pair<R> {
+  ours: R;
+  official: R;
+}
+
+const KIB = 1024;
+const MIB = 1024 * 1024;
+
+function formatNumber(value: number, digits: number): string {
+  if (!Number.isFinite(value)) return "n/a";
+  return value.toLocaleString("en-US", {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
+}
+
+/**
+ * The ratio of a metric, oriented so that above 1 means ours is better.
+ *
+ * @param ours Our value.
+ * @param official The official server's value.
+ * @param better Which way is better.
+ * @returns ours/official for higher-is-better, official/ours for lower-is-better.
+ */
+export function ratio(ours: number, official: number, better: Better): number {
+  if (better === "higher") return ours / official;
+  if (better === "lower") return official / ours;
+  return NaN;
+}
+
+function formatRatio(row: Row): string {
+  if (row.better === "neither") return "";
+  const value = ratio(row.ours, row.official, row.better);
+  const how = row.better === "higher" ? "ours/official" : "official/ours";
+  return Number.isFinite(value) ? `${value.toFixed(2)}× (${how})` : "n/a";
+}
+
+function table(title: string, rows: Row[]): string {
+  const header = ["metric", "edgeio (Deno)", "engine.io (Node)", "ratio, >1 = ours better"];
+  const body = rows.map((row) => [
+    row.metric,
+    formatNumber(row.ours, row.digits),
+    formatNumber(row.official, row.digits),
+    formatRatio(row),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((cells) => cells[i]!.length)));
+  const line = (cells: string[]) =>
+    cells.map((cell, i) => i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))
+      .join("  ").trimEnd();
+  return [title, line(header), line(widths.map((w) => "-".repeat(w))), ...body.map(line)]
+    .join("\n");
+}
+
+function cpuRows(pair: Pair<EchoResult | IdleResult>): Row[] {
+  const { ours: o, official: x } = pair;
+  return [
+    row("server CPU, % of a core", o.cpu.server * 100, x.cpu.server * 100, "neither"),
+    row("generator CPU, % of a core", o.cpu.generator * 100, x.cpu.generator * 100, "neither"),
+    row("other processes' CPU, % of a core", o.cpu.others * 100, x.cpu.others * 100, "neither"),
+  ];
+}
+
+function row(metric: string, ours: number, official: number, better: Better, digits = 0): Row {
+  return { metric, ours, official, better, digits };
+}
+
+/**
+ * The table of an echo scenario.
+ *
+ * @param title The heading.
+ * @param pair Both results.
+ * @returns The table text.
+ */
+export function echoTable(title: string, pair: Pair<EchoResult>): string {
+  const { ours: o, official: x } = pair;
+  return table(title, [
+    row("msgs/s", o.msgsPerSec, x.msgsPerSec, "higher"),
+    row("p50 round trip, ms", o.p50Ms, x.p50Ms, "lower", 2),
+    row("p99 round trip, ms", o.p99Ms, x.p99Ms, "lower", 2),
+    ...cpuRows(pair),
+    row(
+      "msgs per server CPU-second",
+      o.msgsPerSec / o.cpu.server,
+      x.msgsPerSec / x.cpu.server,
+      "higher",
+    ),
+    row("failed connections", o.errors, x.errors, "neither"),
+  ]);
+}
+
+/**
+ * The table of the idle-connections scenario.
+ *
+ * @param title The heading.
+ * @param pair Both results.
+ * @returns The table text.
+ */
+export function idleTable(title: string, pair: Pair<IdleResult>): string {
+  const { ours: o, official: x } = pair;
+  return table(title, [
+    row("handshakes/s", o.handshakesPerSec, x.handshakesPerSec, "higher"),
+    row("sessions opened", o.opened, x.opened, "neither"),
+    row("failed or lost", o.errors, x.errors, "neither"),
+    row("server RSS before, MiB", o.rssBeforeBytes / MIB, x.rssBeforeBytes / MIB, "neither", 1),
+    row("server RSS all open, MiB", o.rssAfterBytes / MIB, x.rssAfterBytes / MIB, "neither", 1),
+    row("RSS per connection, KiB", o.rssPerConnBytes / KIB, x.rssPerConnBytes / KIB, "lower", 1),
+    row(
+      "  the same after a full GC, KiB",
+      o.rssPerConnGcBytes / KIB,
+      x.rssPerConnGcBytes / KIB,
+      "lower",
+      1,
+    ),
+    ...cpuRows(pair).map((r) => ({ ...r, metric: `${r.metric} (opening)` })),
+  ]);
+}
+
+/** A target the team set, and whether this run met it. */
+export interface TargetCheck {
+  name: string;
+  /** The target as text, e.g. "≥ 1.5×". */
+  target: string;
+  /** The value this run measured, in the target's unit. */
+  actual: number;
+  unit: string;
+  met: boolean;
+}
+
+function check(
+  name: string,
+  actual: number,
+  bound: "≥" | "≤",
+  limit: number,
+  unit: string,
+): TargetCheck {
+  const met = bound === "≥" ? actual >= limit : actual <= limit;
+  return { name, target: `${bound} ${limit}${unit}`, actual, unit, met };
+}
+
+/**
+ * The targets of the team, checked against a run: WebSocket msgs/s at least 1.5× the
+ * official, polling msgs/s at least 2.5×, RSS per idle WebSocket connection at most 26 KiB.
+ *
+ * @param ws The WebSocket echo results.
+ * @param idle The idle-connections results.
+ * @param polling The polling echo results.
+ * @returns One check per target.
+ */
+export function checkTargets(
+  ws: Pair<EchoResult>,
+  idle: Pair<IdleResult>,
+  polling: Pair<EchoResult>,
+): TargetCheck[] {
+  const wsRatio = ratio(ws.ours.msgsPerSec, ws.official.msgsPerSec, "higher");
+  const pollingRatio = ratio(polling.ours.msgsPerSec, polling.official.msgsPerSec, "higher");
+  return [
+    check("websocket msgs/s, ours/official", wsRatio, "≥", 1.5, "×"),
+    check("polling msgs/s, ours/official", pollingRatio, "≥", 2.5, "×"),
+    check("RSS per idle websocket connection", idle.ours.rssPerConnBytes / KIB, "≤", 26, " KiB"),
+  ];
+}
+
+/**
+ * The targets as text.
+ *
+ * @param checks From {@linkcode checkTargets}.
+ * @returns One line per target.
+ */
+export function targetsText(checks: TargetCheck[]): string {
+  const lines = checks.map((c) => {
+    const verdict = c.met ? "met    " : "NOT MET";
+    return `  ${verdict}  ${c.name}: ${c.actual.toFixed(2)}${c.unit} (target ${c.target})`;
+  });
+  return ["Targets", ...lines].join("\n");
+}
+
+/** Above this share of a core used by other processes, a note says the numbers are noisy. */
+const NOISY_OTHERS = 0.25;
+
+/**
+ * A note when other processes used the cores during a scenario, or "" when they did not.
+ *
+ * @param pair Both results.
+ * @returns The note.
+ */
+export function interferenceNote(pair: Pair<EchoResult | IdleResult>): string {
+  const worst = Math.max(pair.ours.cpu.others, pair.official.cpu.others);
+  if (!(worst > NOISY_OTHERS)) return "";
+  return `note: other processes used up to ${Math.round(worst * 100)}% of a core during this ` +
+    "scenario: the numbers are noisy (raise --rounds, or use a quieter machine)";
+}
