@@ -142,3 +142,30 @@ export function toBinaryType(
   }
   return toUint8Array(data).slice().buffer;
 }
+
+/**
+ * Joins byte chunks into one array.
+ *
+ * @param chunks The chunks, in order.
+ * @returns One array holding them all (the chunk itself when there is only one).
+ *
+ * @example
+ * ```ts
+ * import { concatBytes } from "@edgeio/edgeio/parser";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(concatBytes([new Uint8Array([1]), new Uint8Array([2, 3])]), new Uint8Array([1, 2, 3]));
+ * ```
+ */
+export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  let size = 0;
+  for (const chunk of chunks) size += chunk.byteLength;
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}

@@ -13,7 +13,13 @@
  */
 
 import { decodeBase64, encodeBase64 } from "./base64.ts";
-import { type BinaryData, type BinaryType, toBinaryType, toUint8Array } from "./binary.ts";
+import {
+  type BinaryData,
+  type BinaryType,
+  concatBytes,
+  toBinaryType,
+  toUint8Array,
+} from "./binary.ts";
 import { ENGINE_PACKET_TYPES, type EnginePacket, type EnginePacketType } from "./engine_packet.ts";
 
 const MAX_LENGTH_DIGITS = 15;
@@ -140,7 +146,6 @@ export function encodePayloadV3(
 
 function encodeBinaryPayload(packets: readonly EnginePacket[]): Uint8Array {
   const parts: Uint8Array[] = [];
-  let size = 0;
   for (const packet of packets) {
     const frame = encodePacketV3(packet, true);
     const isText = typeof frame === "string";
@@ -151,15 +156,8 @@ function encodeBinaryPayload(packets: readonly EnginePacket[]): Uint8Array {
     for (let i = 0; i < digits.length; i++) header[i + 1] = digits.charCodeAt(i) - 48;
     header[header.length - 1] = 255;
     parts.push(header, body);
-    size += header.length + body.length;
   }
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /**

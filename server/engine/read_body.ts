@@ -4,6 +4,8 @@
  * @module
  */
 
+import { concatBytes } from "../../parser/mod.ts";
+
 /**
  * Reads a request body, refusing more than `limit` bytes.
  *
@@ -42,12 +44,5 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
     }
     chunks.push(value);
   }
-  if (chunks.length === 1) return chunks[0];
-  const body = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return body;
+  return concatBytes(chunks);
 }
