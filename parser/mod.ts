@@ -24,6 +24,7 @@ export * from "./attachments.ts";
 export * from "./base64.ts";
 export * from "./binary.ts";
 export * from "./custom_parser.ts";
+export * from "./emitter.ts";
 export * from "./engine_packet.ts";
 export * from "./engine_v3.ts";
 export * from "./socket_decoder.ts";

@@ -15,5 +15,5 @@
  * @module
  */
 
-export * from "./emitter.ts";
+export * from "../parser/emitter.ts";
 export * from "./engine/mod.ts";

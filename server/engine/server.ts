@@ -4,7 +4,7 @@
  * @module
  */
 
-import { Emitter } from "../emitter.ts";
+import { Emitter } from "../../parser/emitter.ts";
 import { corsHeaders } from "./cors.ts";
 import { serializeCookie } from "./cookie.ts";
 import { EngineError, EngineErrorCode, errorResponse } from "./errors.ts";

@@ -6,7 +6,7 @@
  */
 
 import type { EnginePacket, EnginePacketType } from "../../parser/mod.ts";
-import { Emitter } from "../emitter.ts";
+import { Emitter } from "../../parser/emitter.ts";
 import type { OutPacket, Transport, TransportHandler } from "./_transport.ts";
 import type { ResolvedEngineOptions, TransportName } from "./options.ts";
 

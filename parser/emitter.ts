@@ -1,7 +1,8 @@
 /**
  * A small typed event emitter with the Node.js `EventEmitter` methods socket.io users know
  * (`on`, `once`, `off`, `emit`, `listeners`, `listenerCount`, `removeAllListeners`), built on
- * nothing but arrays, so it runs on every runtime.
+ * nothing but arrays, so it runs on every runtime. It lives beside the parsers because both the
+ * server and the client build on it, and parser/ is the one folder both may import.
  *
  * @module
  */
@@ -26,7 +27,7 @@ interface Entry<F> {
  *
  * @example
  * ```ts
- * import { Emitter } from "@edgeio/edgeio/server";
+ * import { Emitter } from "@edgeio/edgeio/parser";
  * import assert from "node:assert/strict";
  *
  * const emitter = new Emitter<{ greet: (name: string) => void }>();
