@@ -18,13 +18,7 @@ import { childFdLimit, stopAll } from "./load/children.ts";
 import { compare, type Compared, type Rig } from "./load/compare.ts";
 import { describeEnvironment, environment } from "./load/env.ts";
 import { print } from "./load/print.ts";
-import {
-  checkTargets,
-  echoTable,
-  idleTable,
-  interferenceNote,
-  targetsText,
-} from "./load/report.ts";
+import { checkTargets, echoTable, idleTable, notes, targetsText } from "./load/report.ts";
 import { parseSettings, type Settings, USAGE } from "./load/settings.ts";
 import type { EchoResult, IdleResult } from "./load/types.ts";
 
@@ -63,38 +57,57 @@ const encoder = new TextEncoder();
 const progress = (label: string) => (text: string) =>
   Deno.stderr.writeSync(encoder.encode(`  ${label}: ${text}\n`));
 
+const byMsgs = (run: EchoResult) => run.msgsPerSec;
+
 async function run(s: Settings) {
+  const options = <R>(label: string, score: (run: R) => number, timeoutMs: number) => ({
+    rounds: s.rounds,
+    score,
+    timeoutMs,
+    progress: progress(label),
+  });
   const echoTimeoutMs = s.warmupMs + s.durationMs + 60000;
   const echo = { warmupMs: s.warmupMs, durationMs: s.durationMs, payloadBytes: s.payloadBytes };
-  const ws = await compare<EchoResult>(RIG, (url, serverPid) => ({
-    scenario: "ws-echo",
-    url,
-    serverPid,
-    connections: s.connections,
-    ...echo,
-  }), { rounds: s.rounds, timeoutMs: echoTimeoutMs, progress: progress("websocket echo") });
-  const idle = await compare<IdleResult>(RIG, (url, serverPid) => ({
-    scenario: "ws-idle",
-    url,
-    serverPid,
-    connections: s.idle,
-    concurrency: s.idleConcurrency,
-    settleMs: 1000,
-  }), { rounds: s.rounds, timeoutMs: IDLE_TIMEOUT_MS, progress: progress("idle websockets") });
-  const polling = await compare<EchoResult>(RIG, (url, serverPid) => ({
-    scenario: "polling-echo",
-    url,
-    serverPid,
-    connections: s.connections,
-    ...echo,
-  }), { rounds: s.rounds, timeoutMs: echoTimeoutMs, progress: progress("polling echo") });
+  const ws = await compare<EchoResult>(
+    RIG,
+    (url, serverPid) => ({
+      scenario: "ws-echo",
+      url,
+      serverPid,
+      connections: s.connections,
+      ...echo,
+    }),
+    options("websocket echo", byMsgs, echoTimeoutMs),
+  );
+  const idle = await compare<IdleResult>(
+    RIG,
+    (url, serverPid) => ({
+      scenario: "ws-idle",
+      url,
+      serverPid,
+      connections: s.idle,
+      concurrency: s.idleConcurrency,
+      settleMs: 1000,
+    }),
+    options("idle websockets", (run: IdleResult) => run.handshakesPerSec, IDLE_TIMEOUT_MS),
+  );
+  const polling = await compare<EchoResult>(
+    RIG,
+    (url, serverPid) => ({
+      scenario: "polling-echo",
+      url,
+      serverPid,
+      connections: s.connections,
+      ...echo,
+    }),
+    options("polling echo", byMsgs, echoTimeoutMs),
+  );
   return { ws, idle, polling };
 }
 
 function printTable(table: string, pair: Compared<EchoResult> | Compared<IdleResult>): void {
   print(table);
-  const note = interferenceNote(pair);
-  if (note) print(note);
+  for (const note of notes(pair)) print(note);
   print();
 }
 
@@ -111,9 +124,7 @@ async function main(): Promise<void> {
 
   const timing = `${s.durationMs / 1000} s after ${s.warmupMs / 1000} s warm-up, ` +
     `${s.payloadBytes}-byte payload`;
-  const rounds = s.rounds > 1
-    ? `, ${s.rounds} rounds each (the one least disturbed by other processes shown)`
-    : "";
+  const rounds = s.rounds > 1 ? `, best of ${s.rounds} rounds each` : "";
   print(`Engine.IO load: edgeio (Deno) vs engine.io (Node)${rounds}`);
   print(describeEnvironment(env));
   print();

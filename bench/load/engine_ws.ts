@@ -1,12 +1,14 @@
 // A raw Engine.IO v4 client over Deno's WebSocket: open, read the open packet, answer pings,
-// hand message packets (`4...`) to the caller. No official client: it would cost the
-// generator more CPU than the frames themselves.
+// hand message packets (`4...`) to the caller. No official client: it would cost the generator
+// more CPU than the frames themselves. (A hand-made WebSocket over Deno.connect was tried too:
+// it cost the generator more CPU per message than Deno's WebSocket.)
 
 /** An open Engine.IO WebSocket session. */
 export interface EngineSocket {
-  readonly socket: WebSocket;
   /** The session id from the open packet. */
   readonly sid: string;
+  /** Sends one packet, whole (`4<payload>` for a message). */
+  send(packet: string): void;
   /** Called with each message packet, whole (`4<payload>`); pings are answered before it. */
   onMessage: (packet: string) => void;
   /** Called once if the socket closes before `close()` was asked for. */
@@ -36,18 +38,15 @@ export function engineWsUrl(base: string): string {
 export function openEngineSocket(url: string, timeoutMs: number): Promise<EngineSocket> {
   const socket = new WebSocket(url);
   return new Promise<EngineSocket>((resolve, reject) => {
-    const timer = setTimeout(
-      () => fail(new Error(`no open packet within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
     const fail = (error: Error) => {
       clearTimeout(timer);
       socket.onmessage = socket.onclose = socket.onerror = null;
       try {
         socket.close();
-      } catch { /* not open */ }
+      } catch { /* not open yet */ }
       reject(error);
     };
+    const timer = setTimeout(() => fail(new Error(`not open within ${timeoutMs} ms`)), timeoutMs);
     socket.onerror = () => fail(new Error("websocket error before the open packet"));
     socket.onclose = (event) => fail(new Error(`closed (${event.code}) before the open packet`));
     socket.onmessage = (event) => {
@@ -66,8 +65,8 @@ function wrap(socket: WebSocket, sid: string): EngineSocket {
   let closing = false;
   const closed = Promise.withResolvers<void>();
   const session: EngineSocket = {
-    socket,
     sid,
+    send: (packet) => socket.send(packet),
     onMessage: () => {},
     onLost: () => {},
     async close(timeoutMs = 10000) {

@@ -14,21 +14,26 @@ const REQUEST_TIMEOUT_MS = 10000;
 const MAX_POLLS_PER_MESSAGE = 20;
 const MAX_MESSAGES_PER_SESSION = 10_000_000;
 
-// One request with a deadline: past it the connection is closed, which fails the request.
 async function request(
   connection: Http1Connection,
   method: "GET" | "POST",
   path: string,
   body?: string,
 ): Promise<string> {
-  const timer = setTimeout(() => connection.close(), REQUEST_TIMEOUT_MS);
-  try {
-    const response = await connection.request(method, path, body);
-    if (response.status !== 200) throw new Error(`${method} ${response.status}: ${response.body}`);
-    return response.body;
-  } finally {
-    clearTimeout(timer);
-  }
+  const response = await connection.request(method, path, body);
+  if (response.status !== 200) throw new Error(`${method} ${response.status}: ${response.body}`);
+  return response.body;
+}
+
+// Closes both connections (failing the request under way) when no response came for
+// REQUEST_TIMEOUT_MS. One check a second per session: a timer per request would cost the
+// generator more than the request.
+function watchdog(connections: Http1Connection[]): { progress(): void; stop(): void } {
+  let last = performance.now();
+  const timer = setInterval(() => {
+    if (performance.now() - last > REQUEST_TIMEOUT_MS) { for (const c of connections) c.close(); }
+  }, 1000);
+  return { progress: () => last = performance.now(), stop: () => clearInterval(timer) };
 }
 
 /**
@@ -44,7 +49,7 @@ export async function runPollingEcho(config: PollingEchoConfig): Promise<EchoRes
   let errors = 0;
   const clock = measureWindow(config.serverPid, config.warmupMs, config.durationMs);
 
-  const exchange = async (getter: Http1Connection, poster: Http1Connection) => {
+  const exchange = async (getter: Http1Connection, poster: Http1Connection, alive: () => void) => {
     const open = await request(getter, "GET", "/engine.io/?EIO=4&transport=polling");
     if (open[0] !== "0") throw new Error(`handshake answered ${open.slice(0, 40)}`);
     const { sid } = JSON.parse(open.slice(1)) as { sid: string };
@@ -56,7 +61,9 @@ export async function runPollingEcho(config: PollingEchoConfig): Promise<EchoRes
       const posted = request(poster, "POST", path, payload);
       let echoed = false;
       for (let polls = 0; !echoed && polls < MAX_POLLS_PER_MESSAGE; polls++) {
-        for (const packet of (await request(getter, "GET", path)).split(SEPARATOR)) {
+        const polled = await request(getter, "GET", path);
+        alive();
+        for (const packet of polled.split(SEPARATOR)) {
           if (packet === payload) echoed = true;
           else if (packet === "2") pongs++;
           else if (packet[0] === "1") throw new Error("server closed the session");
@@ -81,9 +88,11 @@ export async function runPollingEcho(config: PollingEchoConfig): Promise<EchoRes
       getter.close();
       throw error;
     });
+    const guard = watchdog([getter, poster]);
     try {
-      await exchange(getter, poster);
+      await exchange(getter, poster, guard.progress);
     } finally {
+      guard.stop();
       getter.close();
       poster.close();
     }

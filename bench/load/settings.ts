@@ -16,7 +16,7 @@ export interface Settings {
   idleConcurrency: number;
   /** Bytes of each echoed message. */
   payloadBytes: number;
-  /** Runs of each scenario per server; the one with the least interference is reported. */
+  /** Runs of each scenario per server; the best is reported. */
   rounds: number;
   /** Where to write the results as JSON, if anywhere. */
   json: string | undefined;
@@ -31,7 +31,7 @@ export const USAGE = `usage: deno run -A bench/engine_load.ts [options]
   --idle <n>                idle WebSocket sessions (default 5000)
   --idle-concurrency <n>    handshakes under way at once (default 100)
   --payload <bytes>         message size (default 32)
-  --rounds <n>              runs per scenario and server, the least disturbed one reported
+  --rounds <n>              runs per scenario and server, the best one reported
                             (default 2: this machine may be shared with other work)`;
 
 /**

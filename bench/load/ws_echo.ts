@@ -36,7 +36,7 @@ export async function runWsEcho(config: WsEchoConfig): Promise<EchoResult> {
       const send = () => {
         sentAt = performance.now();
         sent++;
-        session.socket.send(payload);
+        session.send(payload);
       };
       session.onMessage = (packet) => {
         const now = performance.now();
@@ -58,7 +58,7 @@ export async function runWsEcho(config: WsEchoConfig): Promise<EchoResult> {
       send();
     });
 
-  // Every connection stops at the end of the window; the race bounds a server that stops answering.
+  // Every connection stops at the end of the window; the race bounds a server gone silent.
   let guard: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<void>((resolve) => {
     guard = setTimeout(resolve, config.warmupMs + config.durationMs + 10000);

@@ -3,7 +3,7 @@
 // maxHttpBufferSize 1e6. Listens on 127.0.0.1:$PORT (0 picks a free port), prints
 // "listening on <url>", exits on SIGTERM/SIGINT. SIGUSR2 runs a full GC when Deno was started
 // with `--v8-flags=--expose-gc`, so a memory reading can leave garbage out.
-import { EngineServer } from "../../server/mod.ts";
+import { EngineServer } from "../../server/engine/mod.ts";
 import { upgradeWebSocket } from "../../server/runtime/deno.ts";
 
 const engine = new EngineServer({ upgradeWebSocket, maxHttpBufferSize: 1e6 });

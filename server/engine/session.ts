@@ -143,6 +143,11 @@ export class Session extends Emitter<SessionEvents> {
     return this.#transport.name;
   }
 
+  /** Whether a packet sent now would be written at once (volatile packets are dropped else). */
+  get writable(): boolean {
+    return this.readyState === "open" && this.#transport.writable;
+  }
+
   /**
    * Sends a message.
    *

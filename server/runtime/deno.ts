@@ -41,17 +41,25 @@ export const upgradeWebSocket: WebSocketUpgrader = (
 ): Response => {
   let upgraded;
   try {
-    upgraded = Deno.upgradeWebSocket(request);
+    // The engine's own ping/pong finds dead peers: Deno's idle timeout would only add a timer
+    // armed and cancelled on every message.
+    upgraded = Deno.upgradeWebSocket(request, { idleTimeout: 0 });
   } catch (error) {
     // Not a valid WebSocket handshake (no key, wrong version): the client's fault, not ours.
     throw new EngineError(EngineErrorCode.BAD_REQUEST, { name: "UPGRADE_FAILED", error });
   }
   const { socket, response } = upgraded;
-  socket.binaryType = "arraybuffer";
-  socket.onopen = () => handler.onOpen(socket);
-  socket.onmessage = (event) => handler.onMessage(event.data);
-  socket.onclose = (event) => handler.onClose(event.code, event.reason);
-  socket.onerror = (event) => handler.onError(event);
-  headers.forEach((value, name) => response.headers.append(name, value));
+  for (const [name, value] of headers) response.headers.append(name, value);
+  listen(socket, handler);
   return response;
 };
+
+// Kept out of the upgrader so the listeners' closures hold the socket and handler only, not the
+// 101 response and its headers, for the life of the connection.
+function listen(socket: WebSocket, handler: WebSocketHandler): void {
+  socket.binaryType = "arraybuffer";
+  socket.addEventListener("open", () => handler.onOpen(socket));
+  socket.addEventListener("message", (event) => handler.onMessage(event.data));
+  socket.addEventListener("close", (event) => handler.onClose(event.code, event.reason));
+  socket.addEventListener("error", (event) => handler.onError(event));
+}

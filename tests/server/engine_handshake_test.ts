@@ -197,3 +197,27 @@ Deno.test("new EngineServer() validates options and starts nothing", () => {
   new EngineServer({ timers });
   assert.equal(timers.pending, 0);
 });
+
+Deno.test("EngineServer.fetch() reads the query as URLSearchParams would", async () => {
+  const { engine } = engineWith({ generateId: () => "a b+c" });
+  const first = await engine.fetch(
+    new Request(
+      "http://localhost/engine.io/?EIO=4&EIO=3&transport=polling&transport=websocket&t=1",
+    ),
+  );
+  const sid = JSON.parse((await first.text()).slice(1)).sid;
+  assert.equal(sid, "a b+c", "the first EIO and transport count");
+  const pending = engine.fetch(
+    new Request(
+      `http://localhost/engine.io/?EIO=4&transport=polling&sid=${encodeURIComponent(sid)}`,
+    ),
+  );
+  engine.clients.get(sid)!.send("decoded");
+  assert.equal(await (await pending).text(), "4decoded", "a percent-encoded sid finds its session");
+  const plus = engine.fetch(
+    new Request("http://localhost/engine.io/?EIO=4&transport=polling&sid=a+b%2Bc"),
+  );
+  engine.clients.get(sid)!.send("plus");
+  assert.equal(await (await plus).text(), "4plus", "+ is a space, as in forms");
+  engine.close();
+});
