@@ -17,3 +17,9 @@
 
 export * from "../parser/emitter.ts";
 export * from "./engine/mod.ts";
+export * from "./broadcast_operator.ts";
+export { Client } from "./client.ts";
+export * from "./io_server.ts";
+export * from "./namespace.ts";
+export * from "./options.ts";
+export * from "./socket.ts";

@@ -1,0 +1,272 @@
+/**
+ * Broadcasts: an immutable description of whom a packet reaches (rooms, except, flags), and the
+ * operations on those sockets: emit (with acks), fetch, join, leave, disconnect.
+ *
+ * @module
+ */
+
+import type { Adapter } from "../adapter/adapter.ts";
+import type { BroadcastFlags, Room, SocketDetails } from "../adapter/types.ts";
+import { type Packet, PacketType, RESERVED_EVENTS } from "../parser/mod.ts";
+import type { Timers } from "./engine/options.ts";
+
+/** What every operator of a namespace shares: its adapter, and timers for ack timeouts. */
+export interface BroadcastContext {
+  /** The namespace's adapter. */
+  readonly adapter: Adapter;
+  /** Timers for ack timeouts. */
+  readonly timers: Timers;
+}
+
+/** A socket found by `fetchSockets()`, on this server or another one. */
+export interface RemoteSocket extends SocketDetails {
+  /** Sends it an event. */
+  emit(event: string, ...args: unknown[]): boolean;
+  /** Makes it join rooms. */
+  join(rooms: Room | Room[]): void;
+  /** Makes it leave a room. */
+  leave(room: Room): void;
+  /** Disconnects it; with `close`, its whole connection. */
+  disconnect(close?: boolean): void;
+}
+
+/** An ack of a broadcast: the error (on timeout) and every answer received. */
+export type BroadcastAck = (error: Error | null, responses: unknown[]) => void;
+
+const toSet = (rooms: Room | Room[]) => new Set(Array.isArray(rooms) ? rooms : [rooms]);
+
+/**
+ * Whom a broadcast reaches and how. Every modifier returns a new operator; the one it was made
+ * from is unchanged.
+ *
+ * @example
+ * ```ts
+ * import { Server } from "@edgeio/edgeio/server";
+ *
+ * const io = new Server();
+ * io.to("room1").except("room2").volatile.emit("news", { id: 1 });
+ * io.close();
+ * ```
+ */
+export class BroadcastOperator {
+  readonly #context: BroadcastContext;
+  readonly #rooms: ReadonlySet<Room>;
+  readonly #except: ReadonlySet<Room>;
+  readonly #flags: Readonly<BroadcastFlags>;
+
+  /**
+   * Made by namespaces and sockets.
+   *
+   * @param context The namespace's adapter and timers.
+   * @param rooms Target rooms (all sockets when empty).
+   * @param except Excluded rooms.
+   * @param flags Flags.
+   */
+  constructor(
+    context: BroadcastContext,
+    rooms: ReadonlySet<Room> = new Set(),
+    except: ReadonlySet<Room> = new Set(),
+    flags: Readonly<BroadcastFlags> = {},
+  ) {
+    this.#context = context;
+    this.#rooms = rooms;
+    this.#except = except;
+    this.#flags = flags;
+  }
+
+  /**
+   * Targets rooms as well.
+   *
+   * @param room A room or rooms.
+   * @returns A new operator.
+   */
+  to(room: Room | Room[]): BroadcastOperator {
+    const rooms = new Set(this.#rooms);
+    for (const r of toSet(room)) rooms.add(r);
+    return new BroadcastOperator(this.#context, rooms, this.#except, this.#flags);
+  }
+
+  /** Alias of {@linkcode BroadcastOperator.to}. */
+  in(room: Room | Room[]): BroadcastOperator {
+    return this.to(room);
+  }
+
+  /**
+   * Leaves out the sockets of rooms.
+   *
+   * @param room A room or rooms.
+   * @returns A new operator.
+   */
+  except(room: Room | Room[]): BroadcastOperator {
+    const except = new Set(this.#except);
+    for (const r of toSet(room)) except.add(r);
+    return new BroadcastOperator(this.#context, this.#rooms, except, this.#flags);
+  }
+
+  /**
+   * Sets whether the packet may be compressed.
+   *
+   * @param compress Whether it may.
+   * @returns A new operator.
+   */
+  compress(compress: boolean): BroadcastOperator {
+    return this.#with({ compress });
+  }
+
+  /** The packet may be dropped for clients not ready to receive it. */
+  get volatile(): BroadcastOperator {
+    return this.#with({ volatile: true });
+  }
+
+  /** Only this server's sockets receive it. */
+  get local(): BroadcastOperator {
+    return this.#with({ local: true });
+  }
+
+  /**
+   * Gives acks `timeout` milliseconds; the ack then gets `(error, responses)`.
+   *
+   * @param timeout Milliseconds.
+   * @returns A new operator.
+   */
+  timeout(timeout: number): BroadcastOperator {
+    return this.#with({ timeout });
+  }
+
+  /**
+   * Sends an event to every targeted socket, encoded once. A function as the last argument
+   * collects every client's ack: `(error, responses)`, the error set when `timeout()` ran out.
+   *
+   * @param event The event name (not a reserved one).
+   * @param args The arguments.
+   * @returns `true`.
+   * @throws {Error} When the event name is reserved.
+   */
+  emit(event: string, ...args: unknown[]): boolean {
+    if (RESERVED_EVENTS.has(event)) throw new Error(`"${event}" is a reserved event name`);
+    const data: unknown[] = [event, ...args];
+    const packet: Packet = { type: PacketType.EVENT, nsp: "/", data };
+    const options = {
+      rooms: new Set(this.#rooms),
+      except: new Set(this.#except),
+      flags: this.#flags,
+    };
+    if (typeof data[data.length - 1] !== "function") {
+      this.#context.adapter.broadcast(packet, options);
+      return true;
+    }
+    const ack = data.pop() as BroadcastAck;
+    this.#broadcastWithAck(packet, options, ack);
+    return true;
+  }
+
+  /**
+   * Sends an event and resolves with every client's answer (rejects when `timeout()` ran out).
+   *
+   * @param event The event name.
+   * @param args The arguments.
+   * @returns The answers.
+   */
+  emitWithAck(event: string, ...args: unknown[]): Promise<unknown[]> {
+    return new Promise((resolve, reject) => {
+      this.emit(event, ...args, (error: Error | null, responses: unknown[]) => {
+        if (error) reject(error);
+        else resolve(responses);
+      });
+    });
+  }
+
+  /**
+   * The targeted sockets.
+   *
+   * @returns What each socket is, with operations on it.
+   */
+  async fetchSockets(): Promise<RemoteSocket[]> {
+    const details = await this.#context.adapter.fetchSockets(this.#options());
+    return details.map((socket) => this.#remote(socket));
+  }
+
+  /**
+   * Makes the targeted sockets join rooms.
+   *
+   * @param room A room or rooms.
+   */
+  socketsJoin(room: Room | Room[]): void {
+    this.#context.adapter.addSockets(this.#options(), [...toSet(room)]);
+  }
+
+  /**
+   * Makes the targeted sockets leave rooms.
+   *
+   * @param room A room or rooms.
+   */
+  socketsLeave(room: Room | Room[]): void {
+    this.#context.adapter.delSockets(this.#options(), [...toSet(room)]);
+  }
+
+  /**
+   * Disconnects the targeted sockets.
+   *
+   * @param close Whether to close their whole connections.
+   */
+  disconnectSockets(close = false): void {
+    this.#context.adapter.disconnectSockets(this.#options(), close);
+  }
+
+  #broadcastWithAck(
+    packet: Packet,
+    options: { rooms: Set<Room>; except: Set<Room>; flags: Readonly<BroadcastFlags> },
+    ack: BroadcastAck,
+  ): void {
+    const responses: unknown[] = [];
+    let expected: number | undefined;
+    let done = false;
+    const timers = this.#context.timers;
+    const finish = (error: Error | null) => {
+      if (done) return;
+      done = true;
+      if (timer !== undefined) timers.clearTimeout(timer);
+      ack(error, responses);
+    };
+    const timeout = this.#flags.timeout;
+    const timer = timeout === undefined ? undefined : timers.setTimeout(
+      () => finish(Object.assign(new Error("operation has timed out"), { responses })),
+      timeout,
+    );
+    this.#context.adapter.broadcastWithAck(
+      packet,
+      options,
+      (count: number) => {
+        expected = count;
+        if (responses.length >= count) finish(null);
+      },
+      (...answer: unknown[]) => {
+        if (done) return;
+        responses.push(answer.length > 1 ? answer : answer[0]);
+        if (expected !== undefined && responses.length >= expected) finish(null);
+      },
+    );
+  }
+
+  #options() {
+    return { rooms: new Set(this.#rooms), except: new Set(this.#except), flags: this.#flags };
+  }
+
+  #with(flags: BroadcastFlags): BroadcastOperator {
+    return new BroadcastOperator(this.#context, this.#rooms, this.#except, {
+      ...this.#flags,
+      ...flags,
+    });
+  }
+
+  #remote(details: SocketDetails): RemoteSocket {
+    const self = new BroadcastOperator(this.#context, new Set([details.id]));
+    return {
+      ...details,
+      emit: (event, ...args) => self.emit(event, ...args),
+      join: (rooms) => self.socketsJoin(rooms),
+      leave: (room) => self.socketsLeave(room),
+      disconnect: (close) => self.disconnectSockets(close),
+    };
+  }
+}
