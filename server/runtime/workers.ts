@@ -25,6 +25,7 @@
  */
 
 import { EngineServer } from "../engine/server.ts";
+import { type IoServerOptions, Server } from "../io_server.ts";
 import type { EngineOptions } from "../engine/options.ts";
 import { generateSessionId } from "../engine/session_id.ts";
 import type {
@@ -179,6 +180,10 @@ function unknownSession(request: Request): Response {
     : Response.json({ code: 1, message }, { status: 400 });
 }
 
+// Session ids name the object's shard, so routeToDurableObject() finds the object again.
+const shardedId = (request: Request) =>
+  `${request.headers.get(SHARD_HEADER) ?? "0"}.${generateSessionId()}`;
+
 /**
  * A Durable Object that hosts an Engine.IO server. Subclass it, configure the engine in
  * {@linkcode EngineDurableObject.setup}, export the subclass from the Worker, and route to it
@@ -213,7 +218,7 @@ export class EngineDurableObject {
     this.engine = new EngineServer({
       ...this.engineOptions(env),
       upgradeWebSocket,
-      generateId: (request) => `${request.headers.get(SHARD_HEADER) ?? "0"}.${generateSessionId()}`,
+      generateId: shardedId,
     });
     this.setup(this.engine, env);
   }
@@ -245,6 +250,72 @@ export class EngineDurableObject {
    */
   fetch(request: Request): Promise<Response> {
     return this.engine.fetch(request, {
+      remoteAddr: { hostname: request.headers.get("cf-connecting-ip") ?? "" },
+    });
+  }
+}
+
+/**
+ * A Durable Object that hosts a Socket.IO server. Subclass it, configure the server in
+ * {@linkcode SocketIODurableObject.setup}, export the subclass from the Worker, and route to it
+ * with {@linkcode routeToDurableObject}.
+ *
+ * @example
+ * ```ts
+ * import type { Server } from "@edgeio/edgeio/server";
+ * import { SocketIODurableObject } from "@edgeio/edgeio/workers";
+ *
+ * class Chat extends SocketIODurableObject {
+ *   protected override setup(io: Server): void {
+ *     io.on("connection", (socket) => socket.on("chat", (text) => io.emit("chat", text)));
+ *   }
+ * }
+ * const object = new Chat({}, {});
+ * await object.io.close();
+ * ```
+ */
+export class SocketIODurableObject {
+  /** The Socket.IO server this object hosts. */
+  readonly io: Server;
+
+  /**
+   * Builds the server: no I/O, no timers (Workers forbid I/O outside a request).
+   *
+   * @param _state The Durable Object state.
+   * @param env The Worker's bindings.
+   */
+  constructor(_state: unknown, env: Record<string, unknown>) {
+    this.io = new Server({ ...this.serverOptions(env), upgradeWebSocket, generateId: shardedId });
+    this.setup(this.io, env);
+  }
+
+  /**
+   * The server's options; override to change them (`upgradeWebSocket` and `generateId` are set
+   * by this class).
+   *
+   * @param _env The Worker's bindings.
+   * @returns Server options.
+   */
+  protected serverOptions(_env: Record<string, unknown>): IoServerOptions {
+    return {};
+  }
+
+  /**
+   * Configures the server (namespaces, listeners); override it.
+   *
+   * @param _io The server.
+   * @param _env The Worker's bindings.
+   */
+  protected setup(_io: Server, _env: Record<string, unknown>): void {}
+
+  /**
+   * Answers a request routed to this object.
+   *
+   * @param request The request.
+   * @returns The server's response.
+   */
+  fetch(request: Request): Promise<Response> {
+    return this.io.fetch(request, {
       remoteAddr: { hostname: request.headers.get("cf-connecting-ip") ?? "" },
     });
   }

@@ -4,3 +4,4 @@
 export { default as engineIoParserV3 } from "engine.io-parser";
 export { default as socketIoParserV3 } from "socket.io-parser";
 export { default as engineIoClientV3 } from "engine.io-client";
+export { default as socketIoClientV2 } from "socket.io-client";
