@@ -1,6 +1,6 @@
 /**
- * The Socket.IO server: `new Server()`, a fetch handler over the Engine.IO server, namespaces,
- * and broadcasts through the main namespace.
+ * The Socket.IO server: `new Server()`, a fetch handler over the Engine.IO server, namespaces
+ * (static, and dynamic through parent namespaces), and broadcasts through the main namespace.
  *
  * @module
  */
@@ -12,6 +12,7 @@ import type { BroadcastOperator, RemoteSocket } from "./broadcast_operator.ts";
 import { Client } from "./client.ts";
 import { type ConnectionInfo, EngineServer } from "./engine/server.ts";
 import { type Middleware, Namespace } from "./namespace.ts";
+import { type NamespaceMatcher, ParentNamespace } from "./parent_namespace.ts";
 import { type ResolvedSocketOptions, resolveServerOptions, type ServerOptions } from "./options.ts";
 import type { Socket } from "./socket.ts";
 
@@ -73,6 +74,7 @@ export class Server extends Emitter<ServerEvents> {
   /** The main namespace (`/`). */
   readonly sockets: Namespace;
   readonly #nsps = new Map<string, Namespace>();
+  readonly #parents: ParentNamespace[] = [];
 
   /**
    * Makes a server. Nothing starts here: no I/O, no timers.
@@ -115,32 +117,88 @@ export class Server extends Emitter<ServerEvents> {
   }
 
   /**
-   * Finds or makes a namespace.
+   * Finds or makes a namespace. A name no namespace has yet but a regular expression parent
+   * matches (see the other overload) makes a child of that parent.
    *
    * @param name The name (a leading `/` is added when missing).
    * @param fn A `connection` listener to add.
    * @returns The namespace.
+   *
+   * @example
+   * ```ts
+   * import { Server } from "@edgeio/edgeio/server";
+   * import assert from "node:assert/strict";
+   *
+   * const io = new Server();
+   * const admin = io.of("/admin", (socket) => socket.emit("hello admin"));
+   * assert.equal(io.of("admin"), admin);
+   * await io.close();
+   * ```
    */
-  of(name: string, fn?: (socket: Socket) => void): Namespace {
+  of(name: string, fn?: (socket: Socket) => void): Namespace;
+  /**
+   * Makes a parent namespace. A client asking for a namespace that does not exist gets a child
+   * of the first parent that accepts its name, parents being asked in the order they were made.
+   *
+   * @param name A regular expression the name must match, or a matcher that decides.
+   * @param fn A `connection` listener to add, for the sockets of every child.
+   * @returns The parent.
+   * @throws {TypeError} On a regular expression with the `g` or `y` flag (they keep state).
+   *
+   * @example
+   * ```ts
+   * import { Server } from "@edgeio/edgeio/server";
+   *
+   * const io = new Server();
+   * io.of(/^\/room-\d+$/).on("connection", (socket) => socket.emit("in", socket.nsp.name));
+   * io.of((name, auth, next) => next(null, name.startsWith("/user-") && auth.token === "t"));
+   * await io.close();
+   * ```
+   */
+  of(name: RegExp | NamespaceMatcher, fn?: (socket: Socket) => void): ParentNamespace;
+  of(name: string | RegExp | NamespaceMatcher, fn?: (socket: Socket) => void): Namespace {
+    if (typeof name !== "string") {
+      const parent = new ParentNamespace(this, { matcher: name, namespaces: this.#nsps });
+      this.#parents.push(parent);
+      if (fn) parent.on("connection", fn);
+      return parent;
+    }
     const key = name.startsWith("/") ? name : `/${name}`;
-    let nsp = this.#nsps.get(key);
+    let nsp = this.#nsps.get(key) ?? this.#parents.find((p) => p.matches(key))?.createChild(key);
     if (!nsp) {
       nsp = new Namespace(this, key);
       this.#nsps.set(key, nsp);
-      if (key !== "/") super.emit("new_namespace", nsp);
+      if (key !== "/") this.emitReserved("new_namespace", nsp);
     }
     if (fn) nsp.on("connection", fn);
     return nsp;
   }
 
-  /** The namespace a client asks for, if it exists (client-internal). */
-  namespaceFor(name: string, _auth: unknown, _client: Client): Promise<Namespace | undefined> {
-    return Promise.resolve(this.#nsps.get(name));
+  /**
+   * The namespace a client asks for (client-internal): the one of that name, else a child of the
+   * first parent that accepts the name, made once the answer comes if the client is still there.
+   */
+  async namespaceFor(
+    name: string,
+    auth: Record<string, unknown>,
+    client: Client,
+  ): Promise<Namespace | undefined> {
+    for (const parent of this.#parents) {
+      if (this.#nsps.has(name)) break;
+      if (!(await parent.accepts(name, auth))) continue;
+      if (client.conn.readyState !== "open") return undefined;
+      // Another client may have made it while the matcher was deciding.
+      return this.#nsps.get(name) ?? parent.createChild(name);
+    }
+    return this.#nsps.get(name);
   }
 
   /** Emits a server event (namespace-internal). */
-  emitReserved(event: "connection", socket: Socket): boolean {
-    return super.emit(event, socket);
+  emitReserved<E extends keyof ServerEvents>(
+    event: E,
+    ...args: Parameters<ServerEvents[E]>
+  ): boolean {
+    return super.emit(event, ...args);
   }
 
   /** Adds a connection middleware to the main namespace. */

@@ -21,5 +21,6 @@ export * from "./broadcast_operator.ts";
 export { Client } from "./client.ts";
 export * from "./io_server.ts";
 export * from "./namespace.ts";
+export * from "./parent_namespace.ts";
 export * from "./options.ts";
 export * from "./socket.ts";

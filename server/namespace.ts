@@ -50,12 +50,18 @@ export class Namespace extends Emitter<EventsMap> implements AdapterNamespace {
    *
    * @param server The server.
    * @param name The name.
+   * @param options `adapter` makes this namespace's adapter instead of the server's adapter class
+   * (a parent namespace's adapter fans out to its children).
    */
-  constructor(server: Server, name: string) {
+  constructor(
+    server: Server,
+    name: string,
+    options: { adapter?: (nsp: Namespace) => Adapter } = {},
+  ) {
     super();
     this.server = server;
     this.name = name;
-    this.adapter = new server.adapterClass(this);
+    this.adapter = options.adapter?.(this) ?? new server.adapterClass(this);
     void this.adapter.init();
   }
 
@@ -235,8 +241,9 @@ export class Namespace extends Emitter<EventsMap> implements AdapterNamespace {
       }
     }
     onJoined(socket);
-    this.emitReserved("connection", socket);
+    // socket.io's order: "connect", then "connection".
     this.emitReserved("connect", socket);
+    this.emitReserved("connection", socket);
     if (this.name === "/") this.server.emitReserved("connection", socket);
   }
 
