@@ -160,13 +160,18 @@ export class Client {
         nsp = nsp.slice(0, query);
       }
     }
-    if (packet.type === PacketType.CONNECT) {
-      this.#connect(nsp, auth);
-      return;
-    }
     const socket = this.#nsps.get(nsp);
-    if (socket) socket.onpacket(packet);
-    else if (packet.type !== PacketType.DISCONNECT) this.#onerror(new Error("invalid namespace"));
+    if (!socket && packet.type === PacketType.CONNECT) {
+      this.#connect(nsp, auth);
+    } else if (
+      socket && packet.type !== PacketType.CONNECT && packet.type !== PacketType.CONNECT_ERROR
+    ) {
+      socket.onpacket(packet);
+    } else {
+      // A second CONNECT, a CONNECT_ERROR, or a packet for a namespace not joined: socket.io
+      // closes the connection.
+      this.#close();
+    }
   }
 
   #connect(name: string, auth: Record<string, unknown>): void {
@@ -186,8 +191,18 @@ export class Client {
     });
   }
 
-  #onerror(_error: unknown): void {
-    for (const socket of [...this.#sockets.values()]) socket.onclose("parse error");
+  // As socket.io's Client#close(): the sockets leave at once if the transport cannot close now.
+  #close(): void {
+    if (this.conn.readyState !== "open") return;
+    this.conn.close();
+    this.#onclose("forced server close", undefined);
+  }
+
+  // As socket.io: the sockets hear the decoder's error, then the connection closes (their
+  // reason is then the engine's, `forced close`).
+  #onerror(error: unknown): void {
+    const reason = error instanceof Error ? error : new Error(String(error));
+    for (const socket of [...this.#sockets.values()]) socket.emitReserved("error", reason);
     this.conn.close();
   }
 

@@ -483,7 +483,9 @@ export class Socket extends Emitter<EventsMap> {
   }
 
   #onevent(packet: Packet): void {
-    const args = [...(packet.data as unknown[])];
+    // `42` (no arguments, so no event name) decodes; socket.io ignores it.
+    if (!Array.isArray(packet.data)) return;
+    const args = [...packet.data];
     if (packet.id !== undefined) args.push(this.#ack(packet.id));
     for (const listener of this.#anyListeners) listener.apply(this, args as [string, ...unknown[]]);
     this.#run(args, (error) => {
@@ -491,7 +493,7 @@ export class Socket extends Emitter<EventsMap> {
         if (this.listenerCount("error") > 0) this.emitReserved("error", error);
         return;
       }
-      if (this.connected) super.emit(String(args[0]), ...args.slice(1));
+      if (this.connected) userCode(() => super.emit(String(args[0]), ...args.slice(1)));
     });
   }
 
@@ -521,8 +523,7 @@ export class Socket extends Emitter<EventsMap> {
     if (typeof ack !== "function") return;
     this.#acks.delete(packet.id!);
     const args = packet.data as unknown[];
-    if (ack.withError) ack.call(this, null, ...args);
-    else ack.apply(this, args);
+    userCode(() => (ack.withError ? ack.call(this, null, ...args) : ack.apply(this, args)));
   }
 
   #registerAck(id: number, ack: Ack, timeout: number | undefined): void {
@@ -558,5 +559,18 @@ export class Socket extends Emitter<EventsMap> {
     const flags = this.#flags;
     this.#flags = {};
     return flags;
+  }
+}
+
+// A listener that throws is a bug in the application, not bad input from the client: it must not
+// pass for a decoding error and close the connection. It is rethrown outside the packet's call
+// stack, as socket.io's deferred dispatch leaves it: an uncaught error the runtime reports.
+function userCode(fn: () => unknown): void {
+  try {
+    fn();
+  } catch (error) {
+    queueMicrotask(() => {
+      throw error;
+    });
   }
 }

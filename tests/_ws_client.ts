@@ -28,14 +28,16 @@ export function connect(url: string): BufferedSocket {
     const buffered = buffers[type]!.shift();
     if (buffered) return Promise.resolve(buffered);
     return new Promise<Event>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no ${type} event within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      waiters[type]!.push((event) => {
+      const waiter = (event: Event) => {
         clearTimeout(timer);
         resolve(event);
-      });
+      };
+      // A waiter that timed out must not swallow the next event.
+      const timer = setTimeout(() => {
+        waiters[type]!.splice(waiters[type]!.indexOf(waiter), 1);
+        reject(new Error(`no ${type} event within ${timeoutMs} ms`));
+      }, timeoutMs);
+      waiters[type]!.push(waiter);
     });
   };
   return {

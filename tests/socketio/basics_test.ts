@@ -191,3 +191,30 @@ Deno.test("socket.io: per-socket middleware sees every event and may refuse one"
     assert.deepEqual(errors, ["refused"]);
   });
 });
+
+Deno.test("socket.io: a listener that throws is not taken for bad input: the connection stays", async () => {
+  await withServer({}, async ({ io, client }) => {
+    const connected = once(io, "connection");
+    const socket = client();
+    const [serverSocket] = await connected as [Socket];
+    if (!socket.connected) await once(socket, "connect");
+    const uncaught: unknown[] = [];
+    const onError = (event: ErrorEvent) => {
+      event.preventDefault();
+      uncaught.push(event.error);
+    };
+    globalThis.addEventListener("error", onError);
+    try {
+      serverSocket.on("boom", () => {
+        throw new Error("application bug");
+      });
+      serverSocket.on("ping", (ack: (a: string) => void) => ack("pong"));
+      socket.emit("boom");
+      assert.equal(await socket.timeout(2000).emitWithAck("ping"), "pong");
+      assert.equal(serverSocket.connected, true);
+      assert.equal((uncaught[0] as Error).message, "application bug");
+    } finally {
+      globalThis.removeEventListener("error", onError);
+    }
+  });
+});
