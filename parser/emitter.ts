@@ -7,12 +7,22 @@
  * @module
  */
 
-/** An event map: event names to listener signatures. */
-// deno-lint-ignore no-explicit-any
-export type EventsMap = Record<string, (...args: any[]) => void>;
+/**
+ * An event map: event names to listener signatures. As in socket.io, any interface of
+ * listeners is one (an index signature of `any` accepts interfaces, which have none).
+ */
+export interface EventsMap {
+  /** The listener of the event (any type, so that interfaces qualify). */
+  // deno-lint-ignore no-explicit-any
+  [event: string]: any;
+}
 
-/** The events that no map declares, for emitters without a map. */
-export type DefaultEvents = EventsMap;
+/** The events that no map declares, for emitters without a map: any name, any arguments. */
+export interface DefaultEvents {
+  /** The listener of the event: any arguments. */
+  // deno-lint-ignore no-explicit-any
+  [event: string]: (...args: any[]) => void;
+}
 
 interface Entry<F> {
   listener: F;
@@ -41,6 +51,17 @@ interface Entry<F> {
  */
 export class Emitter<Events extends EventsMap = DefaultEvents> {
   #listeners = new Map<keyof Events, Entry<Events[keyof Events]>[]>();
+  readonly #thisArg: unknown;
+
+  /**
+   * Makes an emitter.
+   *
+   * @param thisArg What listeners get as `this`: the emitter itself by default, or the object
+   * that owns this emitter and exposes its methods.
+   */
+  constructor(thisArg?: unknown) {
+    this.#thisArg = thisArg;
+  }
 
   /**
    * Adds a listener.
@@ -120,7 +141,7 @@ export class Emitter<Events extends EventsMap = DefaultEvents> {
     if (!entries) return false;
     for (const entry of entries) {
       if (entry.once) this.off(event, entry.listener as Events[E]);
-      (entry.listener as (...a: unknown[]) => void).apply(this, args);
+      (entry.listener as (...a: unknown[]) => void).apply(this.#thisArg ?? this, args);
     }
     return true;
   }

@@ -9,6 +9,18 @@ import type { Adapter } from "../adapter/adapter.ts";
 import type { BroadcastFlags, Room, SocketDetails } from "../adapter/types.ts";
 import { type Packet, PacketType, RESERVED_EVENTS } from "../parser/mod.ts";
 import type { Timers } from "./engine/options.ts";
+import type {
+  AllButLast,
+  DecorateAcknowledgements,
+  DefaultEventsMap,
+  EventNames,
+  EventNamesWithError,
+  EventParams,
+  EventsMap,
+  FirstNonErrorArg,
+  Last,
+  TypedEventBroadcaster,
+} from "./typed_events.ts";
 
 /** What every operator of a namespace shares: its adapter, and timers for ack timeouts. */
 export interface BroadcastContext {
@@ -18,10 +30,21 @@ export interface BroadcastContext {
   readonly timers: Timers;
 }
 
-/** A socket found by `fetchSockets()`, on this server or another one. */
-export interface RemoteSocket extends SocketDetails {
+/**
+ * A socket found by `fetchSockets()`, on this server or another one.
+ *
+ * @typeParam EmitEvents The events it may be sent.
+ * @typeParam SocketData The type of its `data`.
+ */
+export interface RemoteSocket<
+  EmitEvents extends EventsMap = DefaultEventsMap,
+  // deno-lint-ignore no-explicit-any
+  SocketData = any,
+> extends Omit<SocketDetails, "data">, TypedEventBroadcaster<EmitEvents> {
+  /** The socket's `data`. */
+  data: SocketData;
   /** Sends it an event. */
-  emit(event: string, ...args: unknown[]): boolean;
+  emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean;
   /** Makes it join rooms. */
   join(rooms: Room | Room[]): void;
   /** Makes it leave a room. */
@@ -39,6 +62,9 @@ const toSet = (rooms: Room | Room[]) => new Set(Array.isArray(rooms) ? rooms : [
  * Whom a broadcast reaches and how. Every modifier returns a new operator; the one it was made
  * from is unchanged.
  *
+ * @typeParam EmitEvents The events it may send (their ack callbacks as the sender sees them).
+ * @typeParam SocketData The type of the sockets' `data`.
+ *
  * @example
  * ```ts
  * import { Server } from "@edgeio/edgeio/server";
@@ -48,7 +74,11 @@ const toSet = (rooms: Room | Room[]) => new Set(Array.isArray(rooms) ? rooms : [
  * io.close();
  * ```
  */
-export class BroadcastOperator {
+export class BroadcastOperator<
+  EmitEvents extends EventsMap = DefaultEventsMap,
+  // deno-lint-ignore no-explicit-any
+  SocketData = any,
+> implements TypedEventBroadcaster<EmitEvents> {
   readonly #context: BroadcastContext;
   readonly #rooms: ReadonlySet<Room>;
   readonly #except: ReadonlySet<Room>;
@@ -80,14 +110,19 @@ export class BroadcastOperator {
    * @param room A room or rooms.
    * @returns A new operator.
    */
-  to(room: Room | Room[]): BroadcastOperator {
+  to(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
     const rooms = new Set(this.#rooms);
     for (const r of toSet(room)) rooms.add(r);
-    return new BroadcastOperator(this.#context, rooms, this.#except, this.#flags);
+    return new BroadcastOperator<EmitEvents, SocketData>(
+      this.#context,
+      rooms,
+      this.#except,
+      this.#flags,
+    );
   }
 
   /** Alias of {@linkcode BroadcastOperator.to}. */
-  in(room: Room | Room[]): BroadcastOperator {
+  in(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
     return this.to(room);
   }
 
@@ -97,10 +132,15 @@ export class BroadcastOperator {
    * @param room A room or rooms.
    * @returns A new operator.
    */
-  except(room: Room | Room[]): BroadcastOperator {
+  except(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData> {
     const except = new Set(this.#except);
     for (const r of toSet(room)) except.add(r);
-    return new BroadcastOperator(this.#context, this.#rooms, except, this.#flags);
+    return new BroadcastOperator<EmitEvents, SocketData>(
+      this.#context,
+      this.#rooms,
+      except,
+      this.#flags,
+    );
   }
 
   /**
@@ -109,17 +149,17 @@ export class BroadcastOperator {
    * @param compress Whether it may.
    * @returns A new operator.
    */
-  compress(compress: boolean): BroadcastOperator {
+  compress(compress: boolean): BroadcastOperator<EmitEvents, SocketData> {
     return this.#with({ compress });
   }
 
   /** The packet may be dropped for clients not ready to receive it. */
-  get volatile(): BroadcastOperator {
+  get volatile(): BroadcastOperator<EmitEvents, SocketData> {
     return this.#with({ volatile: true });
   }
 
   /** Only this server's sockets receive it. */
-  get local(): BroadcastOperator {
+  get local(): BroadcastOperator<EmitEvents, SocketData> {
     return this.#with({ local: true });
   }
 
@@ -129,20 +169,27 @@ export class BroadcastOperator {
    * @param timeout Milliseconds.
    * @returns A new operator.
    */
-  timeout(timeout: number): BroadcastOperator {
-    return this.#with({ timeout });
+  timeout(timeout: number): BroadcastOperator<DecorateAcknowledgements<EmitEvents>, SocketData> {
+    return this.#with({ timeout }) as BroadcastOperator<
+      DecorateAcknowledgements<EmitEvents>,
+      SocketData
+    >;
   }
 
   /**
    * Sends an event to every targeted socket, encoded once. A function as the last argument
    * collects every client's ack: `(error, responses)`, the error set when `timeout()` ran out.
    *
-   * @param event The event name (not a reserved one).
+   * @param ev The event name (not a reserved one).
    * @param args The arguments.
    * @returns `true`.
    * @throws {Error} When the event name is reserved.
    */
-  emit(event: string, ...args: unknown[]): boolean {
+  emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean {
+    return this.#emit(ev as string, args as unknown[]);
+  }
+
+  #emit(event: string, args: unknown[]): boolean {
     if (RESERVED_EVENTS.has(event)) throw new Error(`"${event}" is a reserved event name`);
     const data: unknown[] = [event, ...args];
     const packet: Packet = { type: PacketType.EVENT, nsp: "/", data };
@@ -163,16 +210,22 @@ export class BroadcastOperator {
   /**
    * Sends an event and resolves with every client's answer (rejects when `timeout()` ran out).
    *
-   * @param event The event name.
+   * @param ev The event name.
    * @param args The arguments.
    * @returns The answers.
    */
-  emitWithAck(event: string, ...args: unknown[]): Promise<unknown[]> {
+  emitWithAck<Ev extends EventNamesWithError<EmitEvents>>(
+    ev: Ev,
+    ...args: AllButLast<EventParams<EmitEvents, Ev>>
+  ): Promise<FirstNonErrorArg<Last<EventParams<EmitEvents, Ev>>>> {
     return new Promise((resolve, reject) => {
-      this.emit(event, ...args, (error: Error | null, responses: unknown[]) => {
-        if (error) reject(error);
-        else resolve(responses);
-      });
+      this.#emit(ev as string, [
+        ...(args as unknown[]),
+        (error: Error | null, responses: unknown[]) => {
+          if (error) reject(error);
+          else resolve(responses as FirstNonErrorArg<Last<EventParams<EmitEvents, Ev>>>);
+        },
+      ]);
     });
   }
 
@@ -181,7 +234,7 @@ export class BroadcastOperator {
    *
    * @returns What each socket is, with operations on it.
    */
-  async fetchSockets(): Promise<RemoteSocket[]> {
+  async fetchSockets(): Promise<RemoteSocket<EmitEvents, SocketData>[]> {
     const details = await this.#context.adapter.fetchSockets(this.#options());
     return details.map((socket) => this.#remote(socket));
   }
@@ -252,18 +305,22 @@ export class BroadcastOperator {
     return { rooms: new Set(this.#rooms), except: new Set(this.#except), flags: this.#flags };
   }
 
-  #with(flags: BroadcastFlags): BroadcastOperator {
-    return new BroadcastOperator(this.#context, this.#rooms, this.#except, {
+  #with(flags: BroadcastFlags): BroadcastOperator<EmitEvents, SocketData> {
+    return new BroadcastOperator<EmitEvents, SocketData>(this.#context, this.#rooms, this.#except, {
       ...this.#flags,
       ...flags,
     });
   }
 
-  #remote(details: SocketDetails): RemoteSocket {
-    const self = new BroadcastOperator(this.#context, new Set([details.id]));
+  #remote(details: SocketDetails): RemoteSocket<EmitEvents, SocketData> {
+    const self = new BroadcastOperator<EmitEvents, SocketData>(
+      this.#context,
+      new Set([details.id]),
+    );
     return {
       ...details,
-      emit: (event, ...args) => self.emit(event, ...args),
+      data: details.data as SocketData,
+      emit: (event, ...args) => self.#emit(event as string, args as unknown[]),
       join: (rooms) => self.socketsJoin(rooms),
       leave: (room) => self.socketsLeave(room),
       disconnect: (close) => self.disconnectSockets(close),

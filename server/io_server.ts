@@ -7,14 +7,28 @@
 
 import { Adapter } from "../adapter/adapter.ts";
 import type { AdapterNamespace, Room } from "../adapter/types.ts";
-import { Emitter, type PacketEncoder } from "../parser/mod.ts";
+import type { EventsMap, PacketEncoder } from "../parser/mod.ts";
 import type { BroadcastOperator, RemoteSocket } from "./broadcast_operator.ts";
 import { Client } from "./client.ts";
 import { type ConnectionInfo, EngineServer } from "./engine/server.ts";
 import { type Middleware, Namespace } from "./namespace.ts";
 import { type NamespaceMatcher, ParentNamespace } from "./parent_namespace.ts";
 import { type ResolvedSocketOptions, resolveServerOptions, type ServerOptions } from "./options.ts";
-import type { Socket } from "./socket.ts";
+import type { Socket, SocketOperator } from "./socket.ts";
+import { StrictEventEmitter } from "./strict_event_emitter.ts";
+import type {
+  AllButLast,
+  DecorateAcknowledgements,
+  DecorateAcknowledgementsWithMultipleResponses,
+  DecorateAcknowledgementsWithTimeoutAndMultipleResponses,
+  DefaultEventsMap,
+  EventNames,
+  EventNamesWithAck,
+  EventNamesWithoutAck,
+  EventParams,
+  FirstNonErrorArg,
+  Last,
+} from "./typed_events.ts";
 
 /** An adapter class, as socket.io's `adapter` option takes one. */
 export type AdapterClass = new (nsp: AdapterNamespace) => Adapter;
@@ -29,15 +43,28 @@ export interface IoServerOptions extends ServerOptions {
 }
 
 /** The server's own events. */
-export type ServerEvents = {
+export type ServerEvents<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = ListenEvents,
+  ServerSideEvents extends EventsMap = DefaultEventsMap,
+  // deno-lint-ignore no-explicit-any
+  SocketData = any,
+> = {
   /** A socket connected to the main namespace. */
-  connection: (socket: Socket) => void;
+  connection: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void;
   /** A namespace was made. */
-  new_namespace: (nsp: Namespace) => void;
+  new_namespace: (
+    nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+  ) => void;
 };
 
 /**
  * A Socket.IO server behind a Web-standard fetch handler.
+ *
+ * @typeParam ListenEvents The events clients send (what `socket.on` listens to).
+ * @typeParam EmitEvents The events sent to clients (what `emit` sends).
+ * @typeParam ServerSideEvents The events servers of a cluster send each other.
+ * @typeParam SocketData The type of each socket's `data`.
  *
  * @example A chat server on Deno
  * ```ts ignore
@@ -62,7 +89,16 @@ export type ServerEvents = {
  * await io.close();
  * ```
  */
-export class Server extends Emitter<ServerEvents> {
+export class Server<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = ListenEvents,
+  ServerSideEvents extends EventsMap = DefaultEventsMap,
+  // deno-lint-ignore no-explicit-any
+  SocketData = any,
+> extends StrictEventEmitter<
+  Record<never, never>,
+  ServerEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
+> {
   /** The Engine.IO server underneath. */
   readonly engine: EngineServer;
   /** The Socket.IO options in force. */
@@ -72,9 +108,12 @@ export class Server extends Emitter<ServerEvents> {
   /** The adapter class. */
   readonly adapterClass: AdapterClass;
   /** The main namespace (`/`). */
-  readonly sockets: Namespace;
-  readonly #nsps = new Map<string, Namespace>();
-  readonly #parents: ParentNamespace[] = [];
+  readonly sockets: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  readonly #nsps = new Map<
+    string,
+    Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
+  >();
+  readonly #parents: ParentNamespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>[] = [];
 
   /**
    * Makes a server. Nothing starts here: no I/O, no timers.
@@ -135,7 +174,10 @@ export class Server extends Emitter<ServerEvents> {
    * await io.close();
    * ```
    */
-  of(name: string, fn?: (socket: Socket) => void): Namespace;
+  of(
+    name: string,
+    fn?: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
+  ): Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
   /**
    * Makes a parent namespace. A client asking for a namespace that does not exist gets a child
    * of the first parent that accepts its name, parents being asked in the order they were made.
@@ -155,10 +197,19 @@ export class Server extends Emitter<ServerEvents> {
    * await io.close();
    * ```
    */
-  of(name: RegExp | NamespaceMatcher, fn?: (socket: Socket) => void): ParentNamespace;
-  of(name: string | RegExp | NamespaceMatcher, fn?: (socket: Socket) => void): Namespace {
+  of(
+    name: RegExp | NamespaceMatcher,
+    fn?: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
+  ): ParentNamespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  of(
+    name: string | RegExp | NamespaceMatcher,
+    fn?: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
+  ): Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData> {
     if (typeof name !== "string") {
-      const parent = new ParentNamespace(this, { matcher: name, namespaces: this.#nsps });
+      const parent = new ParentNamespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>(
+        this,
+        { matcher: name, namespaces: this.#nsps },
+      );
       this.#parents.push(parent);
       if (fn) parent.on("connection", fn);
       return parent;
@@ -166,7 +217,7 @@ export class Server extends Emitter<ServerEvents> {
     const key = name.startsWith("/") ? name : `/${name}`;
     let nsp = this.#nsps.get(key) ?? this.#parents.find((p) => p.matches(key))?.createChild(key);
     if (!nsp) {
-      nsp = new Namespace(this, key);
+      nsp = new Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>(this, key);
       this.#nsps.set(key, nsp);
       if (key !== "/") this.emitReserved("new_namespace", nsp);
     }
@@ -182,7 +233,7 @@ export class Server extends Emitter<ServerEvents> {
     name: string,
     auth: Record<string, unknown>,
     client: Client,
-  ): Promise<Namespace | undefined> {
+  ): Promise<Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | undefined> {
     for (const parent of this.#parents) {
       if (this.#nsps.has(name)) break;
       if (!(await parent.accepts(name, auth))) continue;
@@ -194,78 +245,102 @@ export class Server extends Emitter<ServerEvents> {
   }
 
   /** Emits a server event (namespace-internal). */
-  emitReserved<E extends keyof ServerEvents>(
-    event: E,
-    ...args: Parameters<ServerEvents[E]>
+  override emitReserved<
+    Ev extends EventNames<ServerEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>,
+  >(
+    ev: Ev,
+    ...args: EventParams<ServerEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>, Ev>
   ): boolean {
-    return super.emit(event, ...args);
+    return super.emitReserved(ev, ...args);
   }
 
   /** Adds a connection middleware to the main namespace. */
-  use(fn: Middleware): this {
+  use(fn: Middleware<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): this {
     this.sockets.use(fn);
     return this;
   }
 
   /** Targets rooms of the main namespace. */
-  to(room: Room | Room[]): BroadcastOperator {
+  to(room: Room | Room[]): SocketOperator<EmitEvents, SocketData> {
     return this.sockets.to(room);
   }
 
   /** Alias of {@linkcode Server.to}. */
-  in(room: Room | Room[]): BroadcastOperator {
+  in(room: Room | Room[]): SocketOperator<EmitEvents, SocketData> {
     return this.sockets.in(room);
   }
 
   /** Leaves out the sockets of rooms. */
-  except(room: Room | Room[]): BroadcastOperator {
+  except(room: Room | Room[]): SocketOperator<EmitEvents, SocketData> {
     return this.sockets.except(room);
   }
 
   /** Only this server's sockets. */
-  get local(): BroadcastOperator {
+  get local(): SocketOperator<EmitEvents, SocketData> {
     return this.sockets.local;
   }
 
   /** The packet may be dropped for clients not ready to receive it. */
-  get volatile(): BroadcastOperator {
+  get volatile(): SocketOperator<EmitEvents, SocketData> {
     return this.sockets.volatile;
   }
 
   /** Sets whether the packet may be compressed. */
-  compress(compress: boolean): BroadcastOperator {
+  compress(compress: boolean): SocketOperator<EmitEvents, SocketData> {
     return this.sockets.compress(compress);
   }
 
-  /** Gives acks `ms` milliseconds. */
-  timeout(ms: number): BroadcastOperator {
+  /**
+   * Gives acks `ms` milliseconds; the ack then gets `(err, responses)`.
+   *
+   * @param ms Milliseconds.
+   * @returns A broadcast operator.
+   */
+  timeout(
+    ms: number,
+  ): BroadcastOperator<
+    DecorateAcknowledgements<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>>,
+    SocketData
+  > {
     return this.sockets.timeout(ms);
   }
 
   /**
    * Sends an event to every socket of the main namespace.
    *
-   * @param event The event name.
-   * @param args The arguments; a function last collects the acks.
+   * @param ev The event name.
+   * @param args The arguments (events with an ack need `timeout()`).
    * @returns `true`.
    */
-  override emit(event: string, ...args: unknown[]): boolean {
-    return this.sockets.emit(event, ...args);
+  emit<Ev extends EventNamesWithoutAck<EmitEvents>>(
+    ev: Ev,
+    ...args: EventParams<EmitEvents, Ev>
+  ): boolean {
+    return this.sockets.emit(ev, ...args);
   }
 
-  /** Sends an event to every socket and resolves with their answers. */
-  emitWithAck(event: string, ...args: unknown[]): Promise<unknown[]> {
-    return this.sockets.emitWithAck(event, ...args);
+  /**
+   * Sends an event to every socket and resolves with their answers.
+   *
+   * @param ev The event name.
+   * @param args The arguments, the ack callback left out.
+   * @returns Every socket's answer.
+   */
+  emitWithAck<Ev extends EventNamesWithAck<EmitEvents>>(
+    ev: Ev,
+    ...args: AllButLast<EventParams<EmitEvents, Ev>>
+  ): Promise<FirstNonErrorArg<Last<EventParams<EmitEvents, Ev>>>[]> {
+    return this.sockets.emitWithAck(ev, ...args);
   }
 
   /** Sends a `message` event to every socket of the main namespace. */
-  send(...args: unknown[]): this {
+  send(...args: EventParams<EmitEvents, "message">): this {
     this.sockets.send(...args);
     return this;
   }
 
   /** The sockets of the main namespace. */
-  fetchSockets(): Promise<RemoteSocket[]> {
+  fetchSockets(): Promise<RemoteSocket<EmitEvents, SocketData>[]> {
     return this.sockets.fetchSockets();
   }
 
@@ -284,9 +359,21 @@ export class Server extends Emitter<ServerEvents> {
     this.sockets.disconnectSockets(close);
   }
 
-  /** Sends an event to the other servers of the cluster. */
-  serverSideEmit(event: string, ...args: unknown[]): boolean {
-    return this.sockets.serverSideEmit(event, ...args);
+  /**
+   * Sends an event to the other servers of the cluster.
+   *
+   * @param ev The event name.
+   * @param args The arguments; an ack callback last gets `(err, responses)`.
+   * @returns `true`.
+   */
+  serverSideEmit<Ev extends EventNames<ServerSideEvents>>(
+    ev: Ev,
+    ...args: EventParams<
+      DecorateAcknowledgementsWithTimeoutAndMultipleResponses<ServerSideEvents>,
+      Ev
+    >
+  ): boolean {
+    return this.sockets.serverSideEmit(ev, ...args);
   }
 
   /** Disconnects every socket (`server shutting down`), closes the engine and the adapters. */

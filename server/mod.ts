@@ -24,3 +24,5 @@ export * from "./namespace.ts";
 export * from "./parent_namespace.ts";
 export * from "./options.ts";
 export * from "./socket.ts";
+export * from "./strict_event_emitter.ts";
+export * from "./typed_events.ts";

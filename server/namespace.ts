@@ -6,21 +6,62 @@
 
 import type { Adapter } from "../adapter/adapter.ts";
 import type { AdapterNamespace, Room } from "../adapter/types.ts";
-import { Emitter, encodeFrames, type EventsMap, type Packet } from "../parser/mod.ts";
+import { encodeFrames, type EventsMap, type Packet } from "../parser/mod.ts";
 import { BroadcastOperator, type RemoteSocket } from "./broadcast_operator.ts";
 import type { Client } from "./client.ts";
 import type { Timers } from "./engine/options.ts";
 import type { Server } from "./io_server.ts";
-import { Socket } from "./socket.ts";
+import { Socket, type SocketOperator } from "./socket.ts";
+import { StrictEventEmitter } from "./strict_event_emitter.ts";
+import type {
+  AllButLast,
+  DecorateAcknowledgements,
+  DecorateAcknowledgementsWithMultipleResponses,
+  DecorateAcknowledgementsWithTimeoutAndMultipleResponses,
+  DefaultEventsMap,
+  EventNames,
+  EventNamesWithAck,
+  EventNamesWithoutAck,
+  EventParams,
+  FirstNonErrorArg,
+  Last,
+} from "./typed_events.ts";
 
 /** A connection middleware: calls `next()` to admit the socket or `next(error)` to refuse it. */
-export type Middleware = (
-  socket: Socket,
+export type Middleware<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = ListenEvents,
+  ServerSideEvents extends EventsMap = DefaultEventsMap,
+  // deno-lint-ignore no-explicit-any
+  SocketData = any,
+> = (
+  socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
   next: (error?: Error & { data?: unknown }) => void,
 ) => void | Promise<void>;
 
+/** The reserved events of a namespace: a socket connected (`connect` first, then `connection`). */
+export type NamespaceReservedEvents<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = ListenEvents,
+  ServerSideEvents extends EventsMap = DefaultEventsMap,
+  // deno-lint-ignore no-explicit-any
+  SocketData = any,
+> = {
+  /** A socket connected (before `connection`). */
+  connect: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void;
+  /** A socket connected. */
+  connection: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void;
+};
+
 /**
  * A namespace. `io.of("/admin")` makes or finds one; `io.sockets` is the main one (`/`).
+ * `on` listens to the reserved events (`connect`, `connection`) and to the events other servers
+ * of the cluster send with `serverSideEmit`.
+ *
+ * @typeParam ListenEvents The events clients send.
+ * @typeParam EmitEvents The events sent to clients.
+ * @typeParam ServerSideEvents The events servers of a cluster send each other.
+ * @typeParam SocketData The type of each socket's `data`.
  *
  * @example
  * ```ts
@@ -33,16 +74,26 @@ export type Middleware = (
  * io.close();
  * ```
  */
-export class Namespace extends Emitter<EventsMap> implements AdapterNamespace {
+export class Namespace<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = ListenEvents,
+  ServerSideEvents extends EventsMap = DefaultEventsMap,
+  // deno-lint-ignore no-explicit-any
+  SocketData = any,
+> extends StrictEventEmitter<
+  ServerSideEvents,
+  NamespaceReservedEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
+> implements AdapterNamespace {
   /** The namespace name. */
   readonly name: string;
   /** The server. */
-  readonly server: Server;
+  readonly server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
   /** The connected sockets of this namespace on this server, by id. */
-  readonly sockets: Map<string, Socket> = new Map();
+  readonly sockets: Map<string, Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>> =
+    new Map();
   /** The adapter. */
   readonly adapter: Adapter;
-  #fns: Middleware[] = [];
+  #fns: Middleware<ListenEvents, EmitEvents, ServerSideEvents, SocketData>[] = [];
   #ids = 0;
 
   /**
@@ -54,9 +105,13 @@ export class Namespace extends Emitter<EventsMap> implements AdapterNamespace {
    * (a parent namespace's adapter fans out to its children).
    */
   constructor(
-    server: Server,
+    server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
     name: string,
-    options: { adapter?: (nsp: Namespace) => Adapter } = {},
+    options: {
+      adapter?: (
+        nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+      ) => Adapter;
+    } = {},
   ) {
     super();
     this.server = server;
@@ -88,7 +143,7 @@ export class Namespace extends Emitter<EventsMap> implements AdapterNamespace {
   /** Delivers a `serverSideEmit` from another server (adapter-internal). */
   onServerSideEmit(args: unknown[]): void {
     const [event, ...rest] = args;
-    super.emit(String(event), ...rest);
+    this.emitUntyped(String(event), ...rest);
   }
 
   /** The next ack id for packets of this namespace. */
@@ -102,76 +157,100 @@ export class Namespace extends Emitter<EventsMap> implements AdapterNamespace {
    * @param fn The middleware.
    * @returns This namespace.
    */
-  use(fn: Middleware): this {
+  use(fn: Middleware<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): this {
     this.#fns.push(fn);
     return this;
   }
 
   /** Targets rooms. */
-  to(room: Room | Room[]): BroadcastOperator {
-    return new BroadcastOperator(this).to(room);
+  to(room: Room | Room[]): SocketOperator<EmitEvents, SocketData> {
+    return this.#operator().to(room);
   }
 
   /** Alias of {@linkcode Namespace.to}. */
-  in(room: Room | Room[]): BroadcastOperator {
+  in(room: Room | Room[]): SocketOperator<EmitEvents, SocketData> {
     return this.to(room);
   }
 
   /** Leaves out the sockets of rooms. */
-  except(room: Room | Room[]): BroadcastOperator {
-    return new BroadcastOperator(this).except(room);
+  except(room: Room | Room[]): SocketOperator<EmitEvents, SocketData> {
+    return this.#operator().except(room);
   }
 
   /** Only this server's sockets. */
-  get local(): BroadcastOperator {
-    return new BroadcastOperator(this).local;
+  get local(): SocketOperator<EmitEvents, SocketData> {
+    return this.#operator().local;
   }
 
   /** The packet may be dropped for clients not ready to receive it. */
-  get volatile(): BroadcastOperator {
-    return new BroadcastOperator(this).volatile;
+  get volatile(): SocketOperator<EmitEvents, SocketData> {
+    return this.#operator().volatile;
   }
 
   /** Sets whether the packet may be compressed. */
-  compress(compress: boolean): BroadcastOperator {
-    return new BroadcastOperator(this).compress(compress);
-  }
-
-  /** Gives acks `ms` milliseconds. */
-  timeout(ms: number): BroadcastOperator {
-    return new BroadcastOperator(this).timeout(ms);
+  compress(compress: boolean): SocketOperator<EmitEvents, SocketData> {
+    return this.#operator().compress(compress);
   }
 
   /**
-   * Sends an event to every socket of the namespace.
+   * Gives acks `ms` milliseconds; the ack then gets `(err, responses)`.
    *
-   * @param event The event name.
-   * @param args The arguments; a function last collects the acks.
-   * @returns `true`.
+   * @param ms Milliseconds.
+   * @returns A broadcast operator.
    */
-  override emit(event: string, ...args: unknown[]): boolean {
-    return new BroadcastOperator(this).emit(event, ...args);
+  timeout(
+    ms: number,
+  ): BroadcastOperator<
+    DecorateAcknowledgements<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>>,
+    SocketData
+  > {
+    return this.#operator().timeout(ms);
   }
 
-  /** Sends an event to every socket and resolves with their answers. */
-  emitWithAck(event: string, ...args: unknown[]): Promise<unknown[]> {
-    return new BroadcastOperator(this).emitWithAck(event, ...args);
+  /**
+   * Sends an event to every socket of the namespace (events with an ack need `timeout()`).
+   *
+   * @param ev The event name.
+   * @param args The arguments.
+   * @returns `true`.
+   */
+  emit<Ev extends EventNamesWithoutAck<EmitEvents>>(
+    ev: Ev,
+    ...args: EventParams<EmitEvents, Ev>
+  ): boolean {
+    return this.#untyped().emit(ev as string, ...(args as unknown[]));
+  }
+
+  /**
+   * Sends an event to every socket and resolves with their answers.
+   *
+   * @param ev The event name.
+   * @param args The arguments, the ack callback left out.
+   * @returns Every socket's answer.
+   */
+  emitWithAck<Ev extends EventNamesWithAck<EmitEvents>>(
+    ev: Ev,
+    ...args: AllButLast<EventParams<EmitEvents, Ev>>
+  ): Promise<FirstNonErrorArg<Last<EventParams<EmitEvents, Ev>>>[]> {
+    return this.#untyped().emitWithAck(ev as string, ...(args as unknown[])) as Promise<
+      FirstNonErrorArg<Last<EventParams<EmitEvents, Ev>>>[]
+    >;
   }
 
   /** Sends a `message` event to every socket. */
-  send(...args: unknown[]): this {
-    this.emit("message", ...args);
+  send(...args: EventParams<EmitEvents, "message">): this {
+    this.#untyped().emit("message", ...(args as unknown[]));
     return this;
   }
 
   /** Alias of {@linkcode Namespace.send}. */
-  write(...args: unknown[]): this {
+  write(...args: EventParams<EmitEvents, "message">): this {
     return this.send(...args);
   }
 
   /** The sockets of the namespace. */
-  fetchSockets(): Promise<RemoteSocket[]> {
-    return new BroadcastOperator(this).fetchSockets();
+  fetchSockets(): Promise<RemoteSocket<EmitEvents, SocketData>[]> {
+    return this.#operator().fetchSockets();
   }
 
   /** Makes every socket join rooms. */
@@ -193,18 +272,34 @@ export class Namespace extends Emitter<EventsMap> implements AdapterNamespace {
    * Sends an event to the other servers of the cluster (nothing to do on one server, but an ack
    * callback last is answered with no responses).
    *
-   * @param event The event name.
+   * @param ev The event name.
    * @param args The arguments.
    * @returns `true`.
    */
-  serverSideEmit(event: string, ...args: unknown[]): boolean {
-    this.adapter.serverSideEmit([event, ...args]);
+  serverSideEmit<Ev extends EventNames<ServerSideEvents>>(
+    ev: Ev,
+    ...args: EventParams<
+      DecorateAcknowledgementsWithTimeoutAndMultipleResponses<ServerSideEvents>,
+      Ev
+    >
+  ): boolean {
+    this.adapter.serverSideEmit([ev, ...(args as unknown[])]);
     return true;
   }
 
   /** Emits a local event to this namespace's own listeners. */
-  emitReserved(event: "connection" | "connect", socket: Socket): boolean {
-    return super.emit(event, socket);
+  override emitReserved<
+    Ev extends EventNames<
+      NamespaceReservedEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
+    >,
+  >(
+    ev: Ev,
+    ...args: EventParams<
+      NamespaceReservedEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+      Ev
+    >
+  ): boolean {
+    return super.emitReserved(ev, ...args);
   }
 
   /**
@@ -214,7 +309,7 @@ export class Namespace extends Emitter<EventsMap> implements AdapterNamespace {
   async add(
     client: Client,
     auth: Record<string, unknown>,
-    onJoined: (socket: Socket) => void,
+    onJoined: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
   ): Promise<void> {
     const recovery = this.server.options.connectionStateRecovery;
     let session = null;
@@ -248,11 +343,13 @@ export class Namespace extends Emitter<EventsMap> implements AdapterNamespace {
   }
 
   /** Forgets a socket that left (socket-internal). */
-  remove(socket: Socket): void {
+  remove(socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
     this.sockets.delete(socket.id);
   }
 
-  async #runMiddlewares(socket: Socket): Promise<(Error & { data?: unknown }) | undefined> {
+  async #runMiddlewares(
+    socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+  ): Promise<(Error & { data?: unknown }) | undefined> {
     for (const fn of this.#fns) {
       const error = await new Promise<(Error & { data?: unknown }) | undefined>((resolve) => {
         try {
@@ -265,5 +362,17 @@ export class Namespace extends Emitter<EventsMap> implements AdapterNamespace {
       if (error) return error;
     }
     return undefined;
+  }
+
+  #operator(): SocketOperator<EmitEvents, SocketData> {
+    return new BroadcastOperator<
+      DecorateAcknowledgementsWithMultipleResponses<EmitEvents>,
+      SocketData
+    >(this);
+  }
+
+  // The same operator, its events unchecked: for the typed methods that pass their arguments on.
+  #untyped(): BroadcastOperator {
+    return new BroadcastOperator(this);
   }
 }

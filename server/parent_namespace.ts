@@ -19,6 +19,7 @@ import type { Client } from "./client.ts";
 import type { Server } from "./io_server.ts";
 import { type Middleware, Namespace } from "./namespace.ts";
 import type { Socket } from "./socket.ts";
+import type { DefaultEventsMap, EventsMap } from "./typed_events.ts";
 
 /**
  * Decides whether a namespace a client asks for may be made, by calling `next(null, true)`; it
@@ -45,6 +46,11 @@ export type NamespaceMatcher = (
  * present and future, and its broadcasts (`emit`, `to`, `except`, `fetchSockets`,
  * `socketsJoin`, `disconnectSockets`…) reach every child, one broadcast per child adapter.
  *
+ * @typeParam ListenEvents The events clients send.
+ * @typeParam EmitEvents The events sent to clients.
+ * @typeParam ServerSideEvents The events servers of a cluster send each other.
+ * @typeParam SocketData The type of each socket's `data`.
+ *
  * @example
  * ```ts
  * import { ParentNamespace, Server } from "@edgeio/edgeio/server";
@@ -61,14 +67,23 @@ export type NamespaceMatcher = (
  * await io.close();
  * ```
  */
-export class ParentNamespace extends Namespace {
+export class ParentNamespace<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = ListenEvents,
+  ServerSideEvents extends EventsMap = DefaultEventsMap,
+  // deno-lint-ignore no-explicit-any
+  SocketData = any,
+> extends Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData> {
   /** How many parent namespaces were made; each is named `/_<count>` after it. */
   static count = 0;
   /** The namespaces this parent made and that still exist. */
-  readonly children: Set<Namespace>;
+  readonly children: Set<Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>;
   readonly #matcher: RegExp | NamespaceMatcher;
-  readonly #namespaces: Map<string, Namespace>;
-  readonly #fns: Middleware[] = [];
+  readonly #namespaces: Map<
+    string,
+    Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
+  >;
+  readonly #fns: Middleware<ListenEvents, EmitEvents, ServerSideEvents, SocketData>[] = [];
 
   /**
    * Made by `io.of(regex)` or `io.of(fn)`.
@@ -80,8 +95,11 @@ export class ParentNamespace extends Namespace {
    * @throws {TypeError} On a regular expression with the `g` or `y` flag (they keep state).
    */
   constructor(
-    server: Server,
-    options: { matcher: RegExp | NamespaceMatcher; namespaces: Map<string, Namespace> },
+    server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+    options: {
+      matcher: RegExp | NamespaceMatcher;
+      namespaces: Map<string, Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>;
+    },
   ) {
     const { matcher, namespaces } = options;
     if (matcher instanceof RegExp && (matcher.global || matcher.sticky)) {
@@ -89,7 +107,7 @@ export class ParentNamespace extends Namespace {
         `Cannot create parent namespace: stateful regular expressions are not supported, got ${matcher}`,
       );
     }
-    const children = new Set<Namespace>();
+    const children = new Set<Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>();
     super(server, `/_${ParentNamespace.count++}`, {
       adapter: (nsp) => new ParentAdapter(nsp, children),
     });
@@ -135,7 +153,7 @@ export class ParentNamespace extends Namespace {
    * @param fn The middleware.
    * @returns This parent.
    */
-  override use(fn: Middleware): this {
+  override use(fn: Middleware<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): this {
     this.#fns.push(fn);
     for (const child of this.children) child.use(fn);
     return this;
@@ -148,20 +166,24 @@ export class ParentNamespace extends Namespace {
    * @param name The child's name.
    * @returns The child.
    */
-  createChild(name: string): Namespace {
+  createChild(name: string): Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData> {
     const cleanup = this.server.options.cleanupEmptyChildNamespaces;
-    const child = new ChildNamespace(this.server, name, cleanup ? () => this.#drop(child) : null);
+    const child = new ChildNamespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>(
+      this.server,
+      name,
+      cleanup ? () => this.#drop(child) : null,
+    );
     for (const fn of this.#fns) child.use(fn);
     // Forwarded, not copied, so listeners added to the parent later reach existing children too.
-    child.on("connect", (socket: Socket) => this.emitReserved("connect", socket));
-    child.on("connection", (socket: Socket) => this.emitReserved("connection", socket));
+    child.on("connect", (socket) => this.emitReserved("connect", socket));
+    child.on("connection", (socket) => this.emitReserved("connection", socket));
     this.children.add(child);
     this.#namespaces.set(name, child);
     this.server.emitReserved("new_namespace", child);
     return child;
   }
 
-  #drop(child: Namespace): void {
+  #drop(child: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
     if (!this.children.delete(child)) return;
     if (this.#namespaces.get(child.name) === child) this.#namespaces.delete(child.name);
     void child.adapter.close();
@@ -170,11 +192,20 @@ export class ParentNamespace extends Namespace {
 
 // A child that calls `onEmpty` once it holds no socket and admits none, so a refused first
 // client also leaves no namespace behind (as in socket.io).
-class ChildNamespace extends Namespace {
+class ChildNamespace<
+  ListenEvents extends EventsMap,
+  EmitEvents extends EventsMap,
+  ServerSideEvents extends EventsMap,
+  SocketData,
+> extends Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData> {
   readonly #onEmpty: (() => void) | null;
   #pending = 0;
 
-  constructor(server: Server, name: string, onEmpty: (() => void) | null) {
+  constructor(
+    server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+    name: string,
+    onEmpty: (() => void) | null,
+  ) {
     super(server, name);
     this.#onEmpty = onEmpty;
   }
@@ -182,7 +213,7 @@ class ChildNamespace extends Namespace {
   override async add(
     client: Client,
     auth: Record<string, unknown>,
-    onJoined: (socket: Socket) => void,
+    onJoined: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
   ): Promise<void> {
     this.#pending++;
     try {
@@ -193,7 +224,7 @@ class ChildNamespace extends Namespace {
     }
   }
 
-  override remove(socket: Socket): void {
+  override remove(socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
     super.remove(socket);
     this.#checkEmpty();
   }
@@ -206,9 +237,9 @@ class ChildNamespace extends Namespace {
 // The adapter of a parent: it holds no socket and hands every operation to the children's
 // adapters. A copy of the packet goes to each, since an adapter sets its `nsp` and ack `id`.
 class ParentAdapter extends Adapter {
-  readonly #children: ReadonlySet<Namespace>;
+  readonly #children: ReadonlySet<{ readonly adapter: Adapter }>;
 
-  constructor(nsp: AdapterNamespace, children: ReadonlySet<Namespace>) {
+  constructor(nsp: AdapterNamespace, children: ReadonlySet<{ readonly adapter: Adapter }>) {
     super(nsp);
     this.#children = children;
   }
@@ -226,7 +257,7 @@ class ParentAdapter extends Adapter {
     const children = [...this.#children];
     if (children.length === 0) return clientCountCallback(0);
     // The total is only reported once every child has counted, so no ack finishes early.
-    const counts = new Map<Namespace, number>();
+    const counts = new Map<{ readonly adapter: Adapter }, number>();
     for (const child of children) {
       child.adapter.broadcastWithAck(copy(packet), opts, (count) => {
         counts.set(child, count);

@@ -6,18 +6,24 @@
  */
 
 import type { BroadcastFlags, Room, SocketDetails } from "../adapter/types.ts";
-import {
-  Emitter,
-  type EventsMap,
-  type Packet,
-  PacketType,
-  RESERVED_EVENTS,
-} from "../parser/mod.ts";
+import { type EventsMap, type Packet, PacketType, RESERVED_EVENTS } from "../parser/mod.ts";
 import { BroadcastOperator } from "./broadcast_operator.ts";
 import type { Client } from "./client.ts";
 import type { Session } from "./engine/session.ts";
 import { generateSessionId } from "./engine/session_id.ts";
 import type { Namespace } from "./namespace.ts";
+import { StrictEventEmitter } from "./strict_event_emitter.ts";
+import type {
+  AllButLast,
+  DecorateAcknowledgements,
+  DecorateAcknowledgementsWithMultipleResponses,
+  DefaultEventsMap,
+  EventNames,
+  EventNamesWithAck,
+  EventParams,
+  FirstNonErrorArg,
+  Last,
+} from "./typed_events.ts";
 
 /** Why a socket was disconnected, in the official words. */
 export type DisconnectReason =
@@ -66,7 +72,8 @@ export interface Handshake {
 export type PacketMiddleware = (event: unknown[], next: (error?: Error) => void) => void;
 
 /** A listener of every incoming or outgoing event. */
-export type AnyListener = (event: string, ...args: unknown[]) => void;
+// deno-lint-ignore no-explicit-any
+export type AnyListener = (event: string, ...args: any[]) => void;
 
 /** Local events of a socket. */
 export type SocketReservedEvents = {
@@ -77,6 +84,15 @@ export type SocketReservedEvents = {
   /** A per-packet middleware failed. */
   error: (error: Error) => void;
 };
+
+/**
+ * The broadcast operator of a socket, a namespace or a server: its ack callbacks get one answer
+ * per client.
+ */
+export type SocketOperator<EmitEvents extends EventsMap, SocketData> = BroadcastOperator<
+  DecorateAcknowledgementsWithMultipleResponses<EmitEvents>,
+  SocketData
+>;
 
 type Ack = ((...args: unknown[]) => void) & { withError?: boolean; cancel?: () => void };
 
@@ -93,6 +109,11 @@ export class AckTimeoutError extends Error {
  * One client in one namespace. Made by the namespace when a client joins it; handed to
  * `connection` listeners.
  *
+ * @typeParam ListenEvents The events the client sends (what `on` listens to).
+ * @typeParam EmitEvents The events sent to the client (what `emit` sends).
+ * @typeParam ServerSideEvents The events servers of a cluster send each other.
+ * @typeParam SocketData The type of `data`.
+ *
  * @example
  * ```ts
  * import { Server } from "@edgeio/edgeio/server";
@@ -108,17 +129,23 @@ export class AckTimeoutError extends Error {
  * io.close();
  * ```
  */
-export class Socket extends Emitter<EventsMap> {
+export class Socket<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = ListenEvents,
+  ServerSideEvents extends EventsMap = DefaultEventsMap,
+  // deno-lint-ignore no-explicit-any
+  SocketData = any,
+> extends StrictEventEmitter<ListenEvents, SocketReservedEvents> {
   /** The Socket.IO id (not the Engine.IO session id). */
   readonly id: string;
   /** The handshake details. */
   readonly handshake: Handshake;
   /** The namespace. */
-  readonly nsp: Namespace;
+  readonly nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
   /** The client (one Engine.IO session, shared by the namespaces it joined). */
   readonly client: Client;
   /** Free storage for the application; kept across recovery. */
-  data: Record<string, unknown> = {};
+  data: SocketData = {} as SocketData;
   /** Whether the socket is connected. */
   connected = false;
   /** Whether this socket continues a recovered session. */
@@ -142,7 +169,7 @@ export class Socket extends Emitter<EventsMap> {
    * @param previous A recovered session to continue.
    */
   constructor(
-    nsp: Namespace,
+    nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
     client: Client,
     auth: Record<string, unknown>,
     previous?: { sid: string; pid: string; data: unknown },
@@ -154,7 +181,7 @@ export class Socket extends Emitter<EventsMap> {
     if (previous) {
       this.id = previous.sid;
       this.pid = previous.pid;
-      this.data = (previous.data ?? {}) as Record<string, unknown>;
+      this.data = (previous.data ?? {}) as SocketData;
     } else {
       this.id = client.protocol === 3
         ? (nsp.name === "/" ? client.id : `${nsp.name}#${client.id}`)
@@ -182,12 +209,19 @@ export class Socket extends Emitter<EventsMap> {
   /**
    * Sends an event to the client. A function as the last argument receives the client's ack.
    *
-   * @param event The event name (not a reserved one).
+   * @param ev The event name (not a reserved one).
    * @param args The arguments; binary values anywhere are sent as attachments.
    * @returns `true`.
    * @throws {Error} When the event name is reserved.
    */
-  override emit(event: string, ...args: unknown[]): boolean {
+  emit<Ev extends EventNames<EmitEvents>>(
+    ev: Ev,
+    ...args: EventParams<EmitEvents, Ev>
+  ): boolean {
+    return this.#emit(ev as string, args as unknown[]);
+  }
+
+  #emit(event: string, args: unknown[]): boolean {
     if (RESERVED_EVENTS.has(event)) throw new Error(`"${event}" is a reserved event name`);
     const data: unknown[] = [event, ...args];
     const packet: Packet = { type: PacketType.EVENT, nsp: this.nsp.name, data };
@@ -213,29 +247,33 @@ export class Socket extends Emitter<EventsMap> {
    * Sends an event and resolves with the client's ack (rejects on timeout when `timeout()` set
    * one).
    *
-   * @param event The event name.
+   * @param ev The event name.
    * @param args The arguments.
    * @returns The ack's arguments (its first one when there is only one).
    */
-  emitWithAck(event: string, ...args: unknown[]): Promise<unknown> {
+  emitWithAck<Ev extends EventNamesWithAck<EmitEvents>>(
+    ev: Ev,
+    ...args: AllButLast<EventParams<EmitEvents, Ev>>
+  ): Promise<FirstNonErrorArg<Last<EventParams<EmitEvents, Ev>>>> {
+    type Answer = FirstNonErrorArg<Last<EventParams<EmitEvents, Ev>>>;
     const timeout = this.#flags.timeout;
     return new Promise((resolve, reject) => {
       const ack: Ack = timeout === undefined
-        ? (...answer: unknown[]) => resolve(answer.length > 1 ? answer : answer[0])
+        ? (...answer: unknown[]) => resolve((answer.length > 1 ? answer : answer[0]) as Answer)
         : (error: unknown, ...answer: unknown[]) =>
-          error ? reject(error) : resolve(answer.length > 1 ? answer : answer[0]);
-      this.emit(event, ...args, ack);
+          error ? reject(error) : resolve((answer.length > 1 ? answer : answer[0]) as Answer);
+      this.#emit(ev as string, [...(args as unknown[]), ack]);
     });
   }
 
   /** Sends a `message` event. */
-  send(...args: unknown[]): this {
-    this.emit("message", ...args);
+  send(...args: EventParams<EmitEvents, "message">): this {
+    this.#emit("message", args as unknown[]);
     return this;
   }
 
   /** Alias of {@linkcode Socket.send}. */
-  write(...args: unknown[]): this {
+  write(...args: EventParams<EmitEvents, "message">): this {
     return this.send(...args);
   }
 
@@ -245,9 +283,16 @@ export class Socket extends Emitter<EventsMap> {
    * @param ms Milliseconds.
    * @returns This socket.
    */
-  timeout(ms: number): this {
+  timeout(
+    ms: number,
+  ): Socket<ListenEvents, DecorateAcknowledgements<EmitEvents>, ServerSideEvents, SocketData> {
     this.#flags.timeout = ms;
-    return this;
+    return this as unknown as Socket<
+      ListenEvents,
+      DecorateAcknowledgements<EmitEvents>,
+      ServerSideEvents,
+      SocketData
+    >;
   }
 
   /** The next emit may be dropped if the client is not ready for it. */
@@ -268,12 +313,12 @@ export class Socket extends Emitter<EventsMap> {
   }
 
   /** Broadcasts to every other socket of the namespace. */
-  get broadcast(): BroadcastOperator {
+  get broadcast(): SocketOperator<EmitEvents, SocketData> {
     return this.#operator();
   }
 
   /** Broadcasts to this server's sockets only. */
-  get local(): BroadcastOperator {
+  get local(): SocketOperator<EmitEvents, SocketData> {
     return this.#operator().local;
   }
 
@@ -283,12 +328,12 @@ export class Socket extends Emitter<EventsMap> {
    * @param room A room or rooms.
    * @returns A broadcast operator.
    */
-  to(room: Room | Room[]): BroadcastOperator {
+  to(room: Room | Room[]): SocketOperator<EmitEvents, SocketData> {
     return this.#operator().to(room);
   }
 
   /** Alias of {@linkcode Socket.to}. */
-  in(room: Room | Room[]): BroadcastOperator {
+  in(room: Room | Room[]): SocketOperator<EmitEvents, SocketData> {
     return this.to(room);
   }
 
@@ -298,7 +343,7 @@ export class Socket extends Emitter<EventsMap> {
    * @param room A room or rooms.
    * @returns A broadcast operator.
    */
-  except(room: Room | Room[]): BroadcastOperator {
+  except(room: Room | Room[]): SocketOperator<EmitEvents, SocketData> {
     return this.#operator().except(room);
   }
 
@@ -475,11 +520,11 @@ export class Socket extends Emitter<EventsMap> {
   }
 
   /** Emits a local event to this socket's own listeners. */
-  emitReserved<E extends keyof SocketReservedEvents>(
+  override emitReserved<E extends keyof SocketReservedEvents>(
     event: E,
     ...args: Parameters<SocketReservedEvents[E]>
   ): boolean {
-    return super.emit(event, ...args);
+    return super.emitReserved(event, ...args);
   }
 
   #onevent(packet: Packet): void {
@@ -493,7 +538,7 @@ export class Socket extends Emitter<EventsMap> {
         if (this.listenerCount("error") > 0) this.emitReserved("error", error);
         return;
       }
-      if (this.connected) userCode(() => super.emit(String(args[0]), ...args.slice(1)));
+      if (this.connected) userCode(() => this.emitUntyped(String(args[0]), ...args.slice(1)));
     });
   }
 
@@ -551,8 +596,11 @@ export class Socket extends Emitter<EventsMap> {
     }
   }
 
-  #operator(): BroadcastOperator {
-    return new BroadcastOperator(this.nsp, new Set(), new Set([this.id]), {});
+  #operator(): SocketOperator<EmitEvents, SocketData> {
+    return new BroadcastOperator<
+      DecorateAcknowledgementsWithMultipleResponses<EmitEvents>,
+      SocketData
+    >(this.nsp, new Set(), new Set([this.id]), {});
   }
 
   #takeFlags(): BroadcastFlags {
