@@ -44,6 +44,18 @@ export async function environment(root: URL): Promise<Environment> {
   };
 }
 
+/**
+ * The version of an installed npm package.
+ *
+ * @param root The project root (for node_modules).
+ * @param name The package.
+ * @returns Its version.
+ */
+export async function packageVersion(root: URL, name: string): Promise<string> {
+  const path = new URL(`node_modules/${name}/package.json`, root);
+  return (JSON.parse(await Deno.readTextFile(path)) as { version: string }).version;
+}
+
 /** The environment as one line. */
 export function describeEnvironment(env: Environment): string {
   return `deno ${env.deno} (V8 ${env.v8}), node ${env.node} with engine.io ${env.engineIo}; ` +

@@ -19,17 +19,31 @@ export function rssBytes(pid: number | "self"): number {
 }
 
 /**
+ * CPU seconds a process has used so far in user space and in the kernel, all its threads.
+ *
+ * @param pid The process id, or "self".
+ * @returns Seconds of each.
+ */
+export function cpuTimes(pid: number | "self"): { user: number; system: number } {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  // The command name (field 2) is in parentheses and may hold spaces: count from after it.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // Fields 14 and 15 (utime, stime) are at 11 and 12 once fields 1 and 2 are cut.
+  return {
+    user: Number(fields[11]) / CLOCK_TICKS_PER_SECOND,
+    system: Number(fields[12]) / CLOCK_TICKS_PER_SECOND,
+  };
+}
+
+/**
  * CPU seconds a process has used so far, user and system, all its threads.
  *
  * @param pid The process id, or "self".
  * @returns Seconds.
  */
 export function cpuSeconds(pid: number | "self"): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  // The command name (field 2) is in parentheses and may hold spaces: count from after it.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // Fields 14 and 15 (utime, stime) are at 11 and 12 once fields 1 and 2 are cut.
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  const { user, system } = cpuTimes(pid);
+  return user + system;
 }
 
 /**

@@ -1,12 +1,13 @@
 // Tables of results: one per scenario, ours beside official with the ratio, and the targets.
 
 import { DISTURBED } from "./compare.ts";
-import type { EchoResult, IdleResult } from "./types.ts";
+import type { EchoResult, IdleResult, LoadResult } from "./types.ts";
 
 /** Which way a metric is better; the ratio is oriented so that above 1 means ours is better. */
 type Better = "higher" | "lower" | "neither";
 
-interface Row {
+/** One line of a table. */
+export interface Row {
   metric: string;
   ours: number;
   official: number;
@@ -52,8 +53,19 @@ function formatRatio(row: Row): string {
   return Number.isFinite(value) ? `${value.toFixed(2)}× (${how})` : "n/a";
 }
 
-function table(title: string, rows: Row[]): string {
-  const header = ["metric", "edgeio (Deno)", "engine.io (Node)", "ratio, >1 = ours better"];
+/** The servers' column headings of the Engine.IO benchmark. */
+export const ENGINE_COLUMNS: Pair<string> = { ours: "edgeio (Deno)", official: "engine.io (Node)" };
+
+/**
+ * A table: a heading, then one line per row with both values and the ratio.
+ *
+ * @param title The heading.
+ * @param rows The rows.
+ * @param columns The servers' column headings.
+ * @returns The table text.
+ */
+export function table(title: string, rows: Row[], columns: Pair<string> = ENGINE_COLUMNS): string {
+  const header = ["metric", columns.ours, columns.official, "ratio, >1 = ours better"];
   const body = rows.map((row) => [
     row.metric,
     formatNumber(row.ours, row.digits),
@@ -68,7 +80,13 @@ function table(title: string, rows: Row[]): string {
     .join("\n");
 }
 
-function cpuRows(pair: Pair<EchoResult | IdleResult>): Row[] {
+/**
+ * The CPU rows every table ends with: server, generator, other processes.
+ *
+ * @param pair Both results.
+ * @returns The rows.
+ */
+export function cpuRows(pair: Pair<LoadResult>): Row[] {
   const { ours: o, official: x } = pair;
   return [
     row("server CPU, % of a core", o.cpu.server * 100, x.cpu.server * 100, "neither"),
@@ -77,7 +95,23 @@ function cpuRows(pair: Pair<EchoResult | IdleResult>): Row[] {
   ];
 }
 
-function row(metric: string, ours: number, official: number, better: Better, digits = 0): Row {
+/**
+ * A row.
+ *
+ * @param metric Its name.
+ * @param ours Our value.
+ * @param official The official server's value.
+ * @param better Which way is better.
+ * @param digits Decimals shown.
+ * @returns The row.
+ */
+export function row(
+  metric: string,
+  ours: number,
+  official: number,
+  better: Better,
+  digits = 0,
+): Row {
   return { metric, ours, official, better, digits };
 }
 
@@ -88,7 +122,11 @@ function row(metric: string, ours: number, official: number, better: Better, dig
  * @param pair Both results.
  * @returns The table text.
  */
-export function echoTable(title: string, pair: Pair<EchoResult>): string {
+export function echoTable(
+  title: string,
+  pair: Pair<EchoResult>,
+  columns: Pair<string> = ENGINE_COLUMNS,
+): string {
   const { ours: o, official: x } = pair;
   return table(title, [
     row("msgs/s", o.msgsPerSec, x.msgsPerSec, "higher"),
@@ -102,7 +140,7 @@ export function echoTable(title: string, pair: Pair<EchoResult>): string {
       "higher",
     ),
     row("failed connections", o.errors, x.errors, "neither"),
-  ]);
+  ], columns);
 }
 
 /**
@@ -145,7 +183,17 @@ export interface TargetCheck {
   context?: string;
 }
 
-function check(
+/**
+ * Checks a value against a bound.
+ *
+ * @param name What is checked.
+ * @param actual The value.
+ * @param bound Which side of the limit passes.
+ * @param limit The limit.
+ * @param unit The unit, as printed after the numbers.
+ * @returns The check.
+ */
+export function check(
   name: string,
   actual: number,
   bound: "≥" | "≤",
@@ -158,7 +206,16 @@ function check(
 
 // A throughput target, with the same ratio per server CPU-second beside it: when the 2 cores
 // run out, msgs/s tells about the whole machine and the per-CPU figure about the server.
-function throughput(name: string, pair: Pair<EchoResult>, limit: number): TargetCheck {
+/**
+ * A throughput target (ours/official msgs/s at least `limit`), with the ratio per server
+ * CPU-second as context.
+ *
+ * @param name What is checked.
+ * @param pair Both results.
+ * @param limit The least ratio that passes.
+ * @returns The check.
+ */
+export function throughput(name: string, pair: Pair<EchoResult>, limit: number): TargetCheck {
   const { ours, official } = pair;
   const perCpu = ratio(
     ours.msgsPerSec / ours.cpu.server,
@@ -228,7 +285,7 @@ const BUSY_GENERATOR = 0.9;
  * @param pair Both results.
  * @returns One line per note; none when all was well.
  */
-export function notes(pair: Pair<EchoResult | IdleResult>): string[] {
+export function notes(pair: Pair<LoadResult>): string[] {
   const found: string[] = [];
   const others = Math.max(pair.ours.cpu.others, pair.official.cpu.others);
   if (others > DISTURBED) {
@@ -238,7 +295,12 @@ export function notes(pair: Pair<EchoResult | IdleResult>): string[] {
     );
   }
   const generator = Math.max(pair.ours.cpu.generator, pair.official.cpu.generator);
-  if (generator > BUSY_GENERATOR && pair.ours.scenario !== "ws-idle") {
+  if (generator > BUSY_GENERATOR && pair.ours.scenario === "sio-broadcast") {
+    found.push(
+      `note: the generator used up to ${Math.round(generator * 100)}% of a core: it may have ` +
+        "set the pace of deliveries/s; server CPU per delivery compares the servers",
+    );
+  } else if (generator > BUSY_GENERATOR && pair.ours.scenario !== "ws-idle") {
     found.push(
       `note: the generator used up to ${Math.round(generator * 100)}% of a core: the load may ` +
         "have set the pace; msgs per server CPU-second compares the servers",

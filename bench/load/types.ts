@@ -1,5 +1,6 @@
 // What the benchmark hands a generator process (as JSON on its command line) and what the
-// generator prints back (one JSON line): shared by bench/engine_load.ts and bench/load/*.
+// generator prints back (one JSON line): shared by bench/engine_load.ts, bench/socketio_load.ts
+// and bench/load/*.
 
 /** The share of one CPU core a process used over a window: 1 is one core fully busy. */
 export interface CpuShare {
@@ -50,12 +51,53 @@ export interface PollingEchoConfig extends Common {
   payloadBytes: number;
 }
 
-/** What a generator process is asked to do. */
-export type LoadConfig = WsEchoConfig | WsIdleConfig | PollingEchoConfig;
+/**
+ * Socket.IO echo with acks: each connection keeps one `echo` event with an ack in flight
+ * (`42<id>["echo",data]` answered by `43<id>[data]`).
+ */
+export interface SioEchoConfig extends Common {
+  scenario: "sio-echo";
+  connections: number;
+  warmupMs: number;
+  durationMs: number;
+  payloadBytes: number;
+}
 
-/** The result of an echo scenario (WebSocket or polling). */
+/**
+ * Socket.IO broadcasts: `clients` sockets on `/` receive `news` events that a control socket (on
+ * `/control`, out of the broadcasts' reach) asks the server for, in passes. A pass reaches every
+ * client once: one `io.emit` when `rooms` is 0, else one `io.to("r<i>").emit` per room, with
+ * the clients spread evenly over the rooms.
+ */
+export interface SioBroadcastConfig extends Common {
+  scenario: "sio-broadcast";
+  clients: number;
+  /** 0 for `io.emit`; else how many rooms the clients join (client i joins `r<i % rooms>`). */
+  rooms: number;
+  /** Passes before the measured ones, not counted. */
+  warmupPasses: number;
+  /** Passes measured. */
+  passes: number;
+  /** Passes per control request. */
+  batch: number;
+  /** Passes under way (asked for, not yet delivered everywhere) at most. */
+  window: number;
+  payloadBytes: number;
+  /** How long the measured passes may take before the rest counts as lost. */
+  timeoutMs: number;
+}
+
+/** What a generator process is asked to do. */
+export type LoadConfig =
+  | WsEchoConfig
+  | WsIdleConfig
+  | PollingEchoConfig
+  | SioEchoConfig
+  | SioBroadcastConfig;
+
+/** The result of an echo scenario (WebSocket, polling, or Socket.IO events with acks). */
 export interface EchoResult {
-  scenario: "ws-echo" | "polling-echo";
+  scenario: "ws-echo" | "polling-echo" | "sio-echo";
   /** Echoes received inside the measured window. */
   messages: number;
   /** Length of the measured window in seconds. */
@@ -94,5 +136,34 @@ export interface IdleResult {
   cpu: CpuShare;
 }
 
+/** The result of a broadcast scenario. */
+export interface BroadcastResult {
+  scenario: "sio-broadcast";
+  /** Clients connected (and in their room, with rooms) when the passes began. */
+  clients: number;
+  rooms: number;
+  /** Passes measured. */
+  passes: number;
+  /** Deliveries the measured passes should make: passes × clients. */
+  expected: number;
+  /** `news` events received in the measured passes. */
+  deliveries: number;
+  /** From the first measured request to the last delivery (or the time limit). */
+  seconds: number;
+  deliveriesPerSec: number;
+  /** Server CPU time (utime + stime) over those seconds. */
+  serverCpuSeconds: number;
+  /** The user-space part of it (utime). */
+  serverUserSeconds: number;
+  /** The kernel part of it (stime): mostly socket writes. */
+  serverSystemSeconds: number;
+  /** serverCpuSeconds / deliveries, in microseconds. */
+  serverCpuPerDeliveryUs: number;
+  /** Clients that failed to connect or join, were lost, or got a wrong frame. */
+  errors: number;
+  /** CPU used over the measured passes. */
+  cpu: CpuShare;
+}
+
 /** What a generator process prints. */
-export type LoadResult = EchoResult | IdleResult;
+export type LoadResult = EchoResult | IdleResult | BroadcastResult;
