@@ -376,6 +376,20 @@ export class Server<
     return this.sockets.serverSideEmit(ev, ...args);
   }
 
+  /**
+   * Sends an event to the other servers of the cluster and resolves with their answers.
+   *
+   * @param ev The event name.
+   * @param args The arguments, without the ack.
+   * @returns Every other server's answer (none when this server is alone).
+   */
+  serverSideEmitWithAck<Ev extends EventNamesWithAck<ServerSideEvents>>(
+    ev: Ev,
+    ...args: AllButLast<EventParams<ServerSideEvents, Ev>>
+  ): Promise<FirstNonErrorArg<Last<EventParams<ServerSideEvents, Ev>>>[]> {
+    return this.sockets.serverSideEmitWithAck(ev, ...args);
+  }
+
   /** Disconnects every socket (`server shutting down`), closes the engine and the adapters. */
   async close(): Promise<void> {
     for (const nsp of this.#nsps.values()) {

@@ -287,6 +287,30 @@ export class Namespace<
     return true;
   }
 
+  /**
+   * Sends an event to the other servers of the cluster and resolves with their answers (none
+   * when this server is alone).
+   *
+   * @param ev The event name.
+   * @param args The arguments, without the ack.
+   * @returns Every other server's answer.
+   */
+  serverSideEmitWithAck<Ev extends EventNamesWithAck<ServerSideEvents>>(
+    ev: Ev,
+    ...args: AllButLast<EventParams<ServerSideEvents, Ev>>
+  ): Promise<FirstNonErrorArg<Last<EventParams<ServerSideEvents, Ev>>>[]> {
+    return new Promise((resolve, reject) => {
+      this.adapter.serverSideEmit([
+        ev,
+        ...(args as unknown[]),
+        (error: Error | null, responses: unknown[]) =>
+          error
+            ? reject(error)
+            : resolve(responses as FirstNonErrorArg<Last<EventParams<ServerSideEvents, Ev>>>[]),
+      ]);
+    });
+  }
+
   /** Emits a local event to this namespace's own listeners. */
   override emitReserved<
     Ev extends EventNames<

@@ -218,3 +218,14 @@ Deno.test("socket.io: a listener that throws is not taken for bad input: the con
     }
   });
 });
+
+Deno.test("socket.io: serverSideEmit on a lone server reaches nobody and its ack gets no answer", async () => {
+  await withServer({}, async ({ io }) => {
+    let heard = 0;
+    io.sockets.on("ping-servers", () => heard++);
+    assert.equal(io.serverSideEmit("ping-servers"), true);
+    assert.deepEqual(await io.serverSideEmitWithAck("ping-servers"), []);
+    assert.deepEqual(await io.of("/admin").serverSideEmitWithAck("ping-servers"), []);
+    assert.equal(heard, 0, "a server does not hear its own serverSideEmit");
+  });
+});
