@@ -143,7 +143,7 @@ export class Client {
 
   #ondata(data: MessageData): void {
     try {
-      this.#decoder.add(data);
+      this.#decoder.add(typeof data === "string" ? data : this.server.parserBinary(data) as never);
     } catch (error) {
       this.#onerror(error);
     }

@@ -10,6 +10,7 @@ import type { AdapterNamespace, Room } from "../adapter/types.ts";
 import type { EventsMap, PacketEncoder } from "../parser/mod.ts";
 import type { BroadcastOperator, RemoteSocket } from "./broadcast_operator.ts";
 import { Client } from "./client.ts";
+import { type ParserBinary, parserBinary } from "./parser_binary.ts";
 import { type ConnectionInfo, EngineServer } from "./engine/server.ts";
 import { type Middleware, Namespace } from "./namespace.ts";
 import { type NamespaceMatcher, ParentNamespace } from "./parent_namespace.ts";
@@ -105,6 +106,8 @@ export class Server<
   readonly options: ResolvedSocketOptions;
   /** The encoder of the chosen parser, shared by every namespace. */
   readonly encoder: PacketEncoder;
+  /** Turns received binary frames into what the parser's decoder reads. */
+  readonly parserBinary: ParserBinary;
   /** The adapter class. */
   readonly adapterClass: AdapterClass;
   /** The main namespace (`/`). */
@@ -128,6 +131,7 @@ export class Server<
     this.options = socket;
     this.adapterClass = adapter ?? Adapter;
     this.encoder = new socket.parser.Encoder();
+    this.parserBinary = parserBinary(socket.parser);
     this.engine = new EngineServer(engine);
     this.engine.on("connection", (session) => new Client(this, session));
     this.sockets = this.of("/");

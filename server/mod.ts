@@ -23,6 +23,7 @@ export * from "./io_server.ts";
 export * from "./namespace.ts";
 export * from "./parent_namespace.ts";
 export * from "./options.ts";
+export * from "./parser_binary.ts";
 export * from "./socket.ts";
 export * from "./strict_event_emitter.ts";
 export * from "./typed_events.ts";
