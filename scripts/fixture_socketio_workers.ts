@@ -7,7 +7,7 @@ import { routeToDurableObject, SocketIODurableObject } from "../server/runtime/w
 
 export class ChatServer extends SocketIODurableObject {
   protected override serverOptions(): IoServerOptions {
-    return { pingInterval: 300, pingTimeout: 200, connectionStateRecovery: true };
+    return { pingInterval: 300, pingTimeout: 200, connectionStateRecovery: true, allowEIO3: true };
   }
 
   protected override setup(io: Server): void {

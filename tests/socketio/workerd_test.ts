@@ -3,7 +3,18 @@
 import assert from "node:assert/strict";
 import { io as connect, type Socket as ClientSocket } from "socket.io-client";
 import { startWorker } from "../conformance/_workerd.ts";
+import { socketIoClientV2 } from "../legacy/mod.ts";
 import { once, TRANSPORTS } from "./_harness.ts";
+
+interface V2Socket {
+  once(event: string, fn: (...args: unknown[]) => void): unknown;
+  emit(event: string, ...args: unknown[]): unknown;
+  close(): void;
+}
+const connectV2 = socketIoClientV2 as unknown as (
+  url: string,
+  opts: Record<string, unknown>,
+) => V2Socket;
 
 Deno.test("socket.io in workerd: events, acks, binary and rooms on every transport", async (t) => {
   const server = await startWorker(
@@ -45,6 +56,19 @@ Deno.test("socket.io in workerd: events, acks, binary and rooms on every transpo
         socket.disconnect();
       });
     }
+    await t.step("socket.io-client 2.5.0 (EIO=3) on every transport", async () => {
+      for (const transports of [["polling"], ["websocket"], ["polling", "websocket"]]) {
+        const v2 = connectV2(server.url, { forceNew: true, reconnection: false, transports });
+        try {
+          await once(v2, "connect");
+          const answer = await new Promise((resolve) => v2.emit("echo", { v: 2 }, resolve));
+          assert.deepEqual(answer, { v: 2 }, String(transports));
+        } finally {
+          v2.close();
+        }
+      }
+    });
+
     await t.step("a middleware refusal reaches the client", async () => {
       const socket = client("/private", {});
       const [error] = await once(socket, "connect_error") as [Error];
