@@ -183,11 +183,18 @@ export class Client {
         this.packet({ type: PacketType.CONNECT_ERROR, nsp: name, data }, {});
         return;
       }
-      nsp.add(this, auth, (socket) => {
+      return nsp.add(this, auth, (socket) => {
         this.#sockets.set(socket.id, socket);
         this.#nsps.set(nsp.name, socket);
         this.timers.clearTimeout(this.#connectTimer);
       });
+    }).catch((error) => {
+      // A failing adapter (a store that is away while restoring a session) or namespace matcher
+      // must not become an unhandled rejection: the client is refused and may retry.
+      if (this.conn.readyState !== "open") return;
+      const message = error instanceof Error ? error.message : String(error);
+      const data = this.protocol === 3 ? message : { message };
+      this.packet({ type: PacketType.CONNECT_ERROR, nsp: name, data }, {});
     });
   }
 

@@ -229,3 +229,12 @@ Deno.test("socket.io: serverSideEmit on a lone server reaches nobody and its ack
     assert.equal(heard, 0, "a server does not hear its own serverSideEmit");
   });
 });
+
+Deno.test("socket.io: an adapter that fails while admitting a client refuses it, never crashes", async () => {
+  await withServer({ connectionStateRecovery: true }, async ({ io, client }) => {
+    io.sockets.adapter.restoreSession = () => Promise.reject(new Error("store unavailable"));
+    const socket = client("/", { auth: { pid: "some-pid", offset: "x" } });
+    const [error] = await once(socket, "connect_error") as [Error];
+    assert.equal(error.message, "store unavailable");
+  });
+});
