@@ -5,6 +5,7 @@
 // "listening on <url>". EIO3=1 admits EIO=3 clients (for the conformance tests of old clients).
 import { EngineServer } from "../server/mod.ts";
 import { upgradeWebSocket } from "../server/runtime/deno.ts";
+import { serveLocal } from "./serve_local.ts";
 
 const engine = new EngineServer({
   upgradeWebSocket,
@@ -17,19 +18,4 @@ engine.on("connection", (session) => {
   session.on("message", (data) => session.send(data));
 });
 
-const server = Deno.serve({
-  hostname: "127.0.0.1",
-  port: Number(Deno.env.get("PORT") ?? 3000),
-  onListen: ({ hostname, port }) => {
-    // deno-lint-ignore no-console -- the one line a test harness waits for
-    console.log(`listening on http://${hostname}:${port}`);
-  },
-}, engine.fetch);
-
-const stop = async () => {
-  engine.close();
-  await server.shutdown();
-  Deno.exit(0);
-};
-Deno.addSignalListener("SIGTERM", stop);
-Deno.addSignalListener("SIGINT", stop);
+serveLocal(engine.fetch, () => engine.close());

@@ -7,6 +7,7 @@
 // a free port) and prints "listening on <url>"; stops on SIGTERM or SIGINT.
 import { Server, type Socket } from "../server/mod.ts";
 import { upgradeWebSocket } from "../server/runtime/deno.ts";
+import { serveLocal } from "./serve_local.ts";
 
 const io = new Server({
   upgradeWebSocket,
@@ -30,22 +31,4 @@ io.of("/custom", (socket: Socket) => {
   socket.emit("auth", socket.handshake.auth);
 });
 
-const server = Deno.serve({
-  hostname: "127.0.0.1",
-  port: Number(Deno.env.get("PORT") ?? 3000),
-  onListen: ({ hostname, port }) => {
-    // deno-lint-ignore no-console -- the one line a test harness waits for
-    console.log(`listening on http://${hostname}:${port}`);
-  },
-}, io.fetch);
-
-let stopping = false;
-const stop = async () => {
-  if (stopping) return;
-  stopping = true;
-  await io.close();
-  await server.shutdown();
-  Deno.exit(0);
-};
-Deno.addSignalListener("SIGTERM", stop);
-Deno.addSignalListener("SIGINT", stop);
+serveLocal(io.fetch, () => io.close());

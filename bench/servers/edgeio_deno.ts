@@ -5,28 +5,11 @@
 // with `--v8-flags=--expose-gc`, so a memory reading can leave garbage out.
 import { EngineServer } from "../../server/engine/mod.ts";
 import { upgradeWebSocket } from "../../server/runtime/deno.ts";
+import { serveLocal } from "../../scripts/serve_local.ts";
 
 const engine = new EngineServer({ upgradeWebSocket, maxHttpBufferSize: 1e6 });
 engine.on("connection", (session) => {
   session.on("message", (data) => session.send(data));
 });
 
-const server = Deno.serve({
-  hostname: "127.0.0.1",
-  port: Number(Deno.env.get("PORT") ?? 0),
-  onListen: ({ hostname, port }) => {
-    // deno-lint-ignore no-console -- the one line the benchmark waits for
-    console.log(`listening on http://${hostname}:${port}`);
-  },
-}, engine.fetch);
-
-const gc = (globalThis as { gc?: () => void }).gc;
-Deno.addSignalListener("SIGUSR2", () => gc?.());
-
-const stop = async () => {
-  engine.close();
-  await server.shutdown();
-  Deno.exit(0);
-};
-Deno.addSignalListener("SIGTERM", stop);
-Deno.addSignalListener("SIGINT", stop);
+serveLocal(engine.fetch, () => engine.close(), 0);

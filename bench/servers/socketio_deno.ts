@@ -10,6 +10,7 @@
 // SIGTERM/SIGINT. SIGUSR2 runs a full GC when Deno was started with `--v8-flags=--expose-gc`.
 import { Server } from "../../server/io_server.ts";
 import { upgradeWebSocket } from "../../server/runtime/deno.ts";
+import { serveLocal } from "../../scripts/serve_local.ts";
 
 interface Broadcasts {
   count: number;
@@ -38,22 +39,4 @@ io.of("/control").on("connection", (socket) => {
   });
 });
 
-const server = Deno.serve({
-  hostname: "127.0.0.1",
-  port: Number(Deno.env.get("PORT") ?? 0),
-  onListen: ({ hostname, port }) => {
-    // deno-lint-ignore no-console -- the one line the benchmark waits for
-    console.log(`listening on http://${hostname}:${port}`);
-  },
-}, io.fetch);
-
-const gc = (globalThis as { gc?: () => void }).gc;
-Deno.addSignalListener("SIGUSR2", () => gc?.());
-
-const stop = async () => {
-  await io.close();
-  await server.shutdown();
-  Deno.exit(0);
-};
-Deno.addSignalListener("SIGTERM", stop);
-Deno.addSignalListener("SIGINT", stop);
+serveLocal(io.fetch, () => io.close(), 0);
