@@ -4,7 +4,8 @@
 // session has two keep-alive connections, one for GETs and one for POSTs, as a browser would.
 
 import { Http1Connection } from "./http1.ts";
-import { percentile, Samples } from "./stats.ts";
+import { echoResult } from "./echo_loop.ts";
+import { Samples } from "./stats.ts";
 import type { EchoResult, PollingEchoConfig } from "./types.ts";
 import { measureWindow } from "./window.ts";
 
@@ -105,16 +106,5 @@ export async function runPollingEcho(config: PollingEchoConfig): Promise<EchoRes
       })),
   );
   const cpu = await clock.cpu;
-  const sorted = samples.sorted();
-  const seconds = config.durationMs / 1000;
-  return {
-    scenario: "polling-echo",
-    messages,
-    seconds,
-    msgsPerSec: messages / seconds,
-    p50Ms: percentile(sorted, 50),
-    p99Ms: percentile(sorted, 99),
-    errors,
-    cpu,
-  };
+  return echoResult("polling-echo", { messages, samples, errors }, config.durationMs, cpu);
 }
