@@ -15,57 +15,24 @@
 // neighbour, not the server, can set the pace.
 
 import { childFdLimit, stopAll } from "./load/children.ts";
-import { compare, type Compared, type Rig } from "./load/compare.ts";
+import { compare, type Compared, rigFor, scenarioOptions } from "./load/compare.ts";
 import { describeEnvironment, environment } from "./load/env.ts";
 import { print } from "./load/print.ts";
 import { checkTargets, echoTable, idleTable, notes, targetsText } from "./load/report.ts";
 import { parseSettings, type Settings, USAGE } from "./load/settings.ts";
 import type { EchoResult, IdleResult } from "./load/types.ts";
 
-const ROOT = new URL("../", import.meta.url);
 const FD_MARGIN = 256;
 const IDLE_TIMEOUT_MS = 120000;
 
-// Each server can be asked for a full GC (SIGUSR2) before a memory reading.
-const RIG: Rig = {
-  root: ROOT.pathname,
-  deno: Deno.execPath(),
-  // All permissions: Deno grants reads of /proc/<pid>/ only with --allow-all.
-  generatorArgs: ["run", "--allow-all", "bench/load/generator.ts"],
-  servers: [
-    {
-      key: "ours",
-      command: Deno.execPath(),
-      args: [
-        "run",
-        "--allow-net=127.0.0.1",
-        "--allow-env",
-        "--v8-flags=--expose-gc",
-        "bench/servers/edgeio_deno.ts",
-      ],
-    },
-    {
-      key: "official",
-      command: "node",
-      args: ["--expose-gc", "bench/servers/engine_io_node.mjs"],
-    },
-  ],
-};
-
-const encoder = new TextEncoder();
-// Progress goes to stderr, so stdout holds only the report.
-const progress = (label: string) => (text: string) =>
-  Deno.stderr.writeSync(encoder.encode(`  ${label}: ${text}\n`));
+const ROOT = new URL("../", import.meta.url);
+const RIG = rigFor("bench/servers/edgeio_deno.ts", "bench/servers/engine_io_node.mjs");
 
 const byMsgs = (run: EchoResult) => run.msgsPerSec;
 
 async function run(s: Settings) {
-  const options = <R>(label: string, score: (run: R) => number, timeoutMs: number) => ({
-    rounds: s.rounds,
-    score,
-    timeoutMs,
-    progress: progress(label),
-  });
+  const options = <R>(label: string, score: (run: R) => number, timeoutMs: number) =>
+    scenarioOptions(s.rounds, label, score, timeoutMs);
   const echoTimeoutMs = s.warmupMs + s.durationMs + 60000;
   const echo = { warmupMs: s.warmupMs, durationMs: s.durationMs, payloadBytes: s.payloadBytes };
   const ws = await compare<EchoResult>(
@@ -169,7 +136,7 @@ Deno.addSignalListener("SIGTERM", interrupted);
 try {
   await main();
 } catch (error) {
-  Deno.stderr.writeSync(encoder.encode(`error: ${(error as Error).message ?? error}\n`));
+  Deno.stderr.writeSync(new TextEncoder().encode(`error: ${(error as Error).message ?? error}\n`));
   Deno.exitCode = 1;
 } finally {
   await stopAll();

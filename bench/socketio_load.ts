@@ -20,7 +20,7 @@
 // or a busy neighbour, not the server, can set the pace; CPU per delivery does not depend on it.
 
 import { childFdLimit, stopAll } from "./load/children.ts";
-import { compare, type Compared, type Rig } from "./load/compare.ts";
+import { compare, type Compared, rigFor, scenarioOptions } from "./load/compare.ts";
 import { describeEnvironment, environment, packageVersion } from "./load/env.ts";
 import { print } from "./load/print.ts";
 import { echoTable, notes, targetsText } from "./load/report.ts";
@@ -37,51 +37,18 @@ import {
 } from "./load/socketio_settings.ts";
 import type { BroadcastResult, EchoResult, SioBroadcastConfig } from "./load/types.ts";
 
-const ROOT = new URL("../", import.meta.url);
 const FD_MARGIN = 256;
 // The measured passes may take this long before the rest counts as lost.
 const PASSES_TIMEOUT_MS = 20000;
 // What a broadcast generator may take in all: connecting, joining, warm-up, passes, closing.
 const BROADCAST_TIMEOUT_MS = 90000;
 
-// Each server can be asked for a full GC (SIGUSR2); no scenario here does.
-const RIG: Rig = {
-  root: ROOT.pathname,
-  deno: Deno.execPath(),
-  // All permissions: Deno grants reads of /proc/<pid>/ only with --allow-all.
-  generatorArgs: ["run", "--allow-all", "bench/load/generator.ts"],
-  servers: [
-    {
-      key: "ours",
-      command: Deno.execPath(),
-      args: [
-        "run",
-        "--allow-net=127.0.0.1",
-        "--allow-env",
-        "--v8-flags=--expose-gc",
-        "bench/servers/socketio_deno.ts",
-      ],
-    },
-    {
-      key: "official",
-      command: "node",
-      args: ["--expose-gc", "bench/servers/socketio_node.mjs"],
-    },
-  ],
-};
-
-const encoder = new TextEncoder();
-// Progress goes to stderr, so stdout holds only the report.
-const progress = (label: string) => (text: string) =>
-  Deno.stderr.writeSync(encoder.encode(`  ${label}: ${text}\n`));
+const ROOT = new URL("../", import.meta.url);
+const RIG = rigFor("bench/servers/socketio_deno.ts", "bench/servers/socketio_node.mjs");
 
 async function run(s: SocketIoSettings) {
-  const options = <R>(label: string, score: (run: R) => number, timeoutMs: number) => ({
-    rounds: s.rounds,
-    score,
-    timeoutMs,
-    progress: progress(label),
-  });
+  const options = <R>(label: string, score: (run: R) => number, timeoutMs: number) =>
+    scenarioOptions(s.rounds, label, score, timeoutMs);
   const echo = await compare<EchoResult>(
     RIG,
     (url, serverPid) => ({
@@ -209,7 +176,7 @@ Deno.addSignalListener("SIGTERM", interrupted);
 try {
   await main();
 } catch (error) {
-  Deno.stderr.writeSync(encoder.encode(`error: ${(error as Error).message ?? error}\n`));
+  Deno.stderr.writeSync(new TextEncoder().encode(`error: ${(error as Error).message ?? error}\n`));
   Deno.exitCode = 1;
 } finally {
   await stopAll();

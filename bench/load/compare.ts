@@ -28,6 +28,64 @@ export interface Rig {
   servers: Server[];
 }
 
+const ROOT = new URL("../../", import.meta.url).pathname;
+const encoder = new TextEncoder();
+
+/**
+ * The rig of a benchmark: ours on Deno (`ourScript`) against the official server on Node
+ * (`officialScript`), each able to run a full GC on SIGUSR2 before a memory reading, and the
+ * shared generator.
+ *
+ * @param ourScript Our server's entry, relative to the project root.
+ * @param officialScript The official server's entry, relative to the project root.
+ * @returns The rig.
+ */
+export function rigFor(ourScript: string, officialScript: string): Rig {
+  return {
+    root: ROOT,
+    deno: Deno.execPath(),
+    // All permissions: Deno grants reads of /proc/<pid>/ only with --allow-all.
+    generatorArgs: ["run", "--allow-all", "bench/load/generator.ts"],
+    servers: [
+      {
+        key: "ours",
+        command: Deno.execPath(),
+        args: [
+          "run",
+          "--allow-net=127.0.0.1",
+          "--allow-env",
+          "--v8-flags=--expose-gc",
+          ourScript,
+        ],
+      },
+      { key: "official", command: "node", args: ["--expose-gc", officialScript] },
+    ],
+  };
+}
+
+/**
+ * The options of one compared scenario, its progress going to stderr (stdout holds the report).
+ *
+ * @param rounds How many rounds.
+ * @param label The scenario's label in progress lines.
+ * @param score Ranks a run (higher is better).
+ * @param timeoutMs How long one run may take.
+ * @returns The options for {@linkcode compare}.
+ */
+export function scenarioOptions<R>(
+  rounds: number,
+  label: string,
+  score: (run: R) => number,
+  timeoutMs: number,
+): { rounds: number; score: (run: R) => number; timeoutMs: number; progress: (t: string) => void } {
+  return {
+    rounds,
+    score,
+    timeoutMs,
+    progress: (text) => Deno.stderr.writeSync(encoder.encode(`  ${label}: ${text}\n`)),
+  };
+}
+
 async function measure(
   rig: Rig,
   server: Server,
