@@ -30,3 +30,5 @@ export * from "./engine_v3.ts";
 export * from "./socket_decoder.ts";
 export * from "./socket_encoder.ts";
 export * from "./socket_packet.ts";
+export type * from "./typed_events.ts";
+export * from "./strict_event_emitter.ts";
