@@ -15,6 +15,7 @@ import { type ConnectionInfo, EngineServer } from "./engine/server.ts";
 import { type Middleware, Namespace } from "./namespace.ts";
 import { type NamespaceMatcher, ParentNamespace } from "./parent_namespace.ts";
 import { type ResolvedSocketOptions, resolveServerOptions, type ServerOptions } from "./options.ts";
+import { serveClientFile } from "./serve_client.ts";
 import type { Socket, SocketOperator } from "./socket.ts";
 import { StrictEventEmitter } from "./strict_event_emitter.ts";
 import type {
@@ -138,14 +139,15 @@ export class Server<
   }
 
   /**
-   * Answers a request: Socket.IO traffic under the path, `404` elsewhere.
+   * Answers a request: the client bundle (`<path>/socket.io.js` and its siblings, unless
+   * `serveClient` is `false`), Socket.IO traffic under the path, `404` elsewhere.
    *
    * @param request The request.
    * @param info Connection details from the runtime.
    * @returns The response.
    */
   fetch = (request: Request, info?: ConnectionInfo): Promise<Response> =>
-    this.engine.fetch(request, info);
+    this.#clientFile(request) ?? this.engine.fetch(request, info);
 
   /**
    * A fetch handler that hands requests outside the Socket.IO path to `fallback`.
@@ -156,7 +158,13 @@ export class Server<
   handler(
     fallback?: (request: Request, info?: ConnectionInfo) => Response | Promise<Response>,
   ): (request: Request, info?: ConnectionInfo) => Promise<Response> {
-    return this.engine.handler(fallback);
+    const engine = this.engine.handler(fallback);
+    return (request, info) => this.#clientFile(request) ?? engine(request, info);
+  }
+
+  #clientFile(request: Request): Promise<Response> | undefined {
+    if (!this.options.serveClient) return undefined;
+    return serveClientFile(request, { path: this.options.path, cors: this.engine.options.cors });
   }
 
   /**

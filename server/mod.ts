@@ -24,6 +24,7 @@ export * from "./namespace.ts";
 export * from "./parent_namespace.ts";
 export * from "./options.ts";
 export * from "./parser_binary.ts";
+export * from "./serve_client.ts";
 export * from "./socket.ts";
 export * from "./strict_event_emitter.ts";
 export * from "./typed_events.ts";

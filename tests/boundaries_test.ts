@@ -17,7 +17,8 @@ async function librarySources(): Promise<Sources> {
     for (const entry of entries) {
       const path = `${dir}/${entry.name}`;
       if (entry.isDirectory) await walk(path);
-      else if (entry.name.endsWith(".ts")) {
+      // The generated client bundle is data (strings), not code that imports anything.
+      else if (entry.name.endsWith(".ts") && path !== "server/_client_files.ts") {
         sources.set(path, await Deno.readTextFile(new URL(path, ROOT)));
       }
     }

@@ -1,0 +1,178 @@
+/**
+ * `deno task build:client`: bundles the browser client with esbuild into the three files the
+ * server serves (`socket.io.js`, `socket.io.min.js`, `socket.io.esm.min.js`, each with a source
+ * map), writes them into `server/_client_files.ts` with a strong ETag per file, and prints their
+ * sizes beside the official socket.io-client bundles.
+ *
+ * Options: `--out=<file>` writes the module elsewhere (the up-to-date test builds into a
+ * temporary directory); `--sizes` only prints the size table, writing nothing.
+ *
+ * The output is deterministic: the same sources give the same bytes, source maps name their
+ * sources relative to the repository root, and no path of the building machine is kept.
+ *
+ * @module
+ */
+
+import * as esbuild from "esbuild";
+import { formatSizeTable, officialClientVersion, sizeRows } from "./client_size.ts";
+
+const ROOT = new URL("../", import.meta.url);
+const ROOT_PATH = decodeURIComponent(ROOT.pathname).replace(/\/$/, "");
+
+/** Where `deno task build:client` writes the generated module, relative to the root. */
+export const CLIENT_MODULE = "server/_client_files.ts";
+
+/** The built files by name (`socket.io.js`, `socket.io.js.map`, …), in serving order. */
+export type ClientFiles = Map<string, string>;
+
+interface Target {
+  name: string;
+  entry: string;
+  format: "iife" | "esm";
+  minify: boolean;
+}
+
+const TARGETS: readonly Target[] = [
+  { name: "socket.io.js", entry: "client/_bundle_iife.ts", format: "iife", minify: false },
+  { name: "socket.io.min.js", entry: "client/_bundle_iife.ts", format: "iife", minify: true },
+  { name: "socket.io.esm.min.js", entry: "client/_bundle_esm.ts", format: "esm", minify: true },
+];
+
+async function projectVersion(): Promise<string> {
+  const config = await Deno.readTextFile(new URL("deno.json", ROOT));
+  const version = /"version"\s*:\s*"([^"]+)"/.exec(config)?.[1];
+  if (!version) throw new Error("Cannot build the client: deno.json has no version");
+  return version;
+}
+
+async function buildTarget(target: Target, banner: string): Promise<[string, string]> {
+  // Nothing is written: the output paths only decide the names in the `sourceMappingURL`
+  // comment and make the maps' `sources` relative to the repository root.
+  const result = await esbuild.build({
+    absWorkingDir: ROOT_PATH,
+    entryPoints: [`${ROOT_PATH}/${target.entry}`],
+    outfile: `${ROOT_PATH}/${target.name}`,
+    bundle: true,
+    write: false,
+    format: target.format,
+    minify: target.minify,
+    platform: "browser",
+    target: "es2022",
+    sourcemap: "linked",
+    sourcesContent: true,
+    banner: { js: banner },
+    legalComments: "eof",
+    logLevel: "silent",
+  });
+  let code: string | undefined;
+  let map: string | undefined;
+  for (const file of result.outputFiles) {
+    if (file.path.endsWith(".map")) map = file.text;
+    else code = file.text;
+  }
+  if (code === undefined || map === undefined) {
+    throw new Error(`Cannot build ${target.name}: esbuild gave no code or no source map`);
+  }
+  return [code, map];
+}
+
+/**
+ * Bundles the client from `client/_bundle_iife.ts` (IIFE, plain and minified) and
+ * `client/_bundle_esm.ts` (ESM, minified), with a linked source map for each.
+ *
+ * @returns The six files by name: each bundle followed by its `.map`.
+ * @throws {Error} With esbuild's messages when a bundle fails.
+ *
+ * @example
+ * ```ts ignore
+ * import { buildClient } from "./scripts/build_client.ts";
+ *
+ * const files = await buildClient();
+ * console.log([...files.keys()]); // ["socket.io.js", "socket.io.js.map", …]
+ * ```
+ */
+export async function buildClient(): Promise<ClientFiles> {
+  const version = await projectVersion();
+  const banner = `/*! edgeio ${version} | Socket.IO client | MIT License */`;
+  const files: ClientFiles = new Map();
+  try {
+    for (const target of TARGETS) {
+      const [code, map] = await buildTarget(target, banner);
+      files.set(target.name, code);
+      files.set(`${target.name}.map`, map);
+    }
+  } finally {
+    // esbuild's service is a child process; Deno keeps running until it stops.
+    await esbuild.stop();
+  }
+  return files;
+}
+
+async function strongEtag(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  const base64 = btoa(String.fromCharCode(...new Uint8Array(digest)));
+  return `"${base64.replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")}"`;
+}
+
+/**
+ * Renders the generated module `server/_client_files.ts`: every file's text and its strong ETag
+ * (the quoted base64url SHA-256 of the text).
+ *
+ * @param files The built files.
+ * @returns The module's source.
+ *
+ * @example
+ * ```ts ignore
+ * import { renderClientModule } from "./scripts/build_client.ts";
+ *
+ * const source = await renderClientModule(new Map([["socket.io.js", "globalThis.io = 1;"]]));
+ * console.log(source.includes('"socket.io.js"')); // true
+ * ```
+ */
+export async function renderClientModule(files: ClientFiles): Promise<string> {
+  const lines = [
+    "// Generated by `deno task build:client` (scripts/build_client.ts) from client/: do not edit.",
+    "// tests/server/serve_client_test.ts fails when this file no longer matches a fresh build.",
+    "",
+    "/**",
+    " * The served client files by name: each file's text and its strong ETag.",
+    " *",
+    " * @example",
+    " * ```ts",
+    ' * import { CLIENT_FILES } from "./_client_files.ts";',
+    " *",
+    ' * if (!CLIENT_FILES["socket.io.js"]?.etag.startsWith(\'"\')) throw new Error("no ETag");',
+    " * ```",
+    " */",
+    "export const CLIENT_FILES: Readonly<",
+    "  Record<string, { readonly body: string; readonly etag: string }>",
+    "> = {",
+  ];
+  for (const [name, text] of files) {
+    lines.push(`  ${JSON.stringify(name)}: {`);
+    lines.push(`    etag: ${JSON.stringify(await strongEtag(text))},`);
+    lines.push(`    body: ${JSON.stringify(text)},`);
+    lines.push("  },");
+  }
+  lines.push("};", "");
+  return lines.join("\n");
+}
+
+async function main(args: string[]): Promise<void> {
+  const outArg = args.find((a) => a.startsWith("--out="));
+  const sizesOnly = args.includes("--sizes");
+  const unknown = args.filter((a) => a !== "--sizes" && !a.startsWith("--out="));
+  if (unknown.length > 0) throw new TypeError(`Cannot build the client: unknown ${unknown}`);
+  const files = await buildClient();
+  if (!sizesOnly) {
+    const out = outArg ? outArg.slice("--out=".length) : `${ROOT_PATH}/${CLIENT_MODULE}`;
+    await Deno.writeTextFile(out, await renderClientModule(files));
+    // deno-lint-ignore no-console -- the script's report
+    console.log(`wrote ${out}`);
+  }
+  const table = formatSizeTable(await sizeRows(files), await officialClientVersion());
+  // deno-lint-ignore no-console -- the script's report
+  console.log(table);
+}
+
+if (import.meta.main) await main(Deno.args);
