@@ -5,29 +5,26 @@
  * @module
  */
 
-/** The Socket.IO packet types, by name. */
-export const PacketType: {
-  readonly CONNECT: 0;
-  readonly DISCONNECT: 1;
-  readonly EVENT: 2;
-  readonly ACK: 3;
-  readonly CONNECT_ERROR: 4;
-  readonly BINARY_EVENT: 5;
-  readonly BINARY_ACK: 6;
-} = Object.freeze(
-  {
-    CONNECT: 0,
-    DISCONNECT: 1,
-    EVENT: 2,
-    ACK: 3,
-    CONNECT_ERROR: 4,
-    BINARY_EVENT: 5,
-    BINARY_ACK: 6,
-  } as const,
-);
-
-/** A Socket.IO packet type: `0`…`6`. */
-export type PacketType = typeof PacketType[keyof typeof PacketType];
+/**
+ * The Socket.IO packet types, by name: a numeric enum as socket.io-parser declares it, so
+ * bundlers inline the values.
+ */
+export enum PacketType {
+  /** Connect to a namespace (the server answers with the socket id). */
+  CONNECT = 0,
+  /** Leave a namespace. */
+  DISCONNECT = 1,
+  /** An event. */
+  EVENT = 2,
+  /** The answer to an event that asked for one. */
+  ACK = 3,
+  /** The server refused the namespace connection. */
+  CONNECT_ERROR = 4,
+  /** An event with binary attachments. */
+  BINARY_EVENT = 5,
+  /** An ack with binary attachments. */
+  BINARY_ACK = 6,
+}
 
 /** One Socket.IO packet, as the encoder takes it and the decoder gives it. */
 export interface Packet {
