@@ -77,6 +77,7 @@ export class Manager extends Emitter<ManagerEvents> {
   readonly #encoder: PacketEncoder;
   readonly #decoder: PacketDecoder;
   #subs: (() => unknown)[] = [];
+  #decoded: Packet[] = [];
   #skipReconnect = false;
   #reconnection: boolean;
   #attemptsMax: number;
@@ -102,7 +103,7 @@ export class Manager extends Emitter<ManagerEvents> {
     this.#timeout = opts.timeout ?? 20000;
     this.#encoder = opts.parser ? new opts.parser.Encoder() : new Encoder();
     this.#decoder = opts.parser ? new opts.parser.Decoder() : new Decoder();
-    this.#decoder.on("decoded", (packet) => this.emit("packet", packet));
+    this.#decoder.on("decoded", (packet) => this.#decoded.push(packet));
     this._autoConnect = opts.autoConnect !== false;
     if (this._autoConnect) this.open();
   }
@@ -283,16 +284,32 @@ export class Manager extends Emitter<ManagerEvents> {
     this.emit("open");
     this.#subs.push(
       on(engine, "ping", () => this.emit("ping")),
-      on(engine, "data", (data) => {
-        try {
-          this.#decoder.add(data);
-        } catch (error) {
-          this.#onClose("parse error", error);
-        }
-      }),
+      on(engine, "data", (data) => this.#onData(data)),
       on(engine, "error", (error) => this.emit("error", error)),
       on(engine, "close", (reason, description) => this.#onClose(reason, description)),
     );
+  }
+
+  // Decoding errors close the connection; a listener's own error is rethrown on its own,
+  // so it neither passes for bad input nor stops the packets after it.
+  #onData(data: string | ArrayBuffer): void {
+    try {
+      this.#decoder.add(data);
+    } catch (error) {
+      this.#decoded = [];
+      return this.#onClose("parse error", error);
+    }
+    const packets = this.#decoded;
+    this.#decoded = [];
+    for (const packet of packets) {
+      try {
+        this.emit("packet", packet);
+      } catch (error) {
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
   }
 
   #cleanup(): void {

@@ -360,10 +360,17 @@ export class Namespace<
       }
     }
     onJoined(socket);
-    // socket.io's order: "connect", then "connection".
-    this.emitReserved("connect", socket);
-    this.emitReserved("connection", socket);
-    if (this.name === "/") this.server.emitReserved("connection", socket);
+    // socket.io's order: "connect", then "connection". The client is connected by now, so a
+    // listener's own error must not turn into a CONNECT_ERROR: it is rethrown on its own.
+    try {
+      this.emitReserved("connect", socket);
+      this.emitReserved("connection", socket);
+      if (this.name === "/") this.server.emitReserved("connection", socket);
+    } catch (error) {
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
   }
 
   /** Forgets a socket that left (socket-internal). */

@@ -30,7 +30,14 @@ export class Polling extends Transport {
   send(packets: EnginePacket[]): void {
     this.writable = false;
     this.#posting = true;
-    this.#request("POST", encodePayload(packets)).then(() => {
+    // A Blob (a File from an <input>, say) is read first: a payload carries binary as base64.
+    Promise.all(
+      packets.map(async (packet) =>
+        packet.data instanceof Blob
+          ? { type: packet.type, data: await packet.data.arrayBuffer() }
+          : packet
+      ),
+    ).then((ready) => this.#request("POST", encodePayload(ready))).then(() => {
       this.#posting = false;
       this.writable = true;
       this.emit("drain");

@@ -7,8 +7,7 @@
 import { decodePacket, encodePacket, type EnginePacket } from "../../parser/engine_packet.ts";
 import { Transport } from "./transport.ts";
 
-// Deno and Bun take an options bag with headers as the second argument; browsers would turn it
-// into a subprotocol name, so it is only used outside a document and only with headers to send.
+// Deno and Bun take an options bag with headers as the second argument.
 type HeadersCapableWebSocket = new (
   url: string,
   options: { protocols?: string | string[] | undefined; headers: Record<string, string> },
@@ -26,14 +25,11 @@ export class WebSocketTransport extends Transport {
     const url = this.ctx.url(this.name);
     let ws: WebSocket;
     try {
-      ws = extraHeaders && !("document" in globalThis)
-        ? new (WebSocket as unknown as HeadersCapableWebSocket)(url, {
-          protocols,
-          headers: extraHeaders,
-        })
-        : new WebSocket(url, protocols);
+      ws = this.#construct(url, protocols, extraHeaders);
     } catch (error) {
-      return this.fail("websocket error", error);
+      // Reported a tick later: the owner may still be in its constructor, not yet listening.
+      queueMicrotask(() => this.fail("websocket error", error));
+      return;
     }
     this.#ws = ws;
     ws.binaryType = "arraybuffer";
@@ -50,6 +46,23 @@ export class WebSocketTransport extends Transport {
       }
       this.emit("packet", packet);
     };
+  }
+
+  // Headers go in an options bag, which Deno and Bun accept; elsewhere (workerd, browser
+  // workers) the bag is refused as a bad subprotocol, and the plain constructor is used.
+  #construct(
+    url: string,
+    protocols: string | string[] | undefined,
+    headers: Record<string, string> | undefined,
+  ): WebSocket {
+    if (headers && !("document" in globalThis)) {
+      try {
+        return new (WebSocket as unknown as HeadersCapableWebSocket)(url, { protocols, headers });
+      } catch {
+        // fall through to the standard constructor
+      }
+    }
+    return new WebSocket(url, protocols);
   }
 
   /**

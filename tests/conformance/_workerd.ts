@@ -1,9 +1,16 @@
 // Starts a Worker fixture in workerd through the Miniflare API (a Node process running
 // tests/runtime/miniflare_server.mjs), bundled with esbuild for Workers.
-import { startBundled } from "../_bundle.ts";
+import { type BundleOptions, startBundled } from "../_bundle.ts";
 import { type Started, startServer } from "../_process.ts";
 
 const MINIFLARE_SERVER = new URL("../runtime/miniflare_server.mjs", import.meta.url).pathname;
+
+const WORKER_BUNDLE: BundleOptions = {
+  platform: "neutral",
+  format: "esm",
+  conditions: ["workerd", "worker", "browser"],
+  mainFields: ["module", "main"],
+};
 
 export function startWorker(
   entry: URL,
@@ -12,13 +19,17 @@ export function startWorker(
 ): Promise<Started> {
   return startBundled(
     entry,
-    {
-      platform: "neutral",
-      format: "esm",
-      conditions: ["workerd", "worker", "browser"],
-      mainFields: ["module", "main"],
-    },
+    WORKER_BUNDLE,
     (file) => startServer("node", [MINIFLARE_SERVER, file, durableObjectClass], env),
+  );
+}
+
+/** Starts a plain Worker (no Durable Object binding). */
+export function startPlainWorker(entry: URL): Promise<Started> {
+  return startBundled(
+    entry,
+    WORKER_BUNDLE,
+    (file) => startServer("node", [MINIFLARE_SERVER, file]),
   );
 }
 
