@@ -6,6 +6,7 @@
  */
 
 import { encodeFrames } from "../parser/custom_parser.ts";
+import { type ParserBinary, parserBinary } from "../parser/parser_binary.ts";
 import { Emitter } from "../parser/emitter.ts";
 import { Decoder } from "../parser/socket_decoder.ts";
 import { Encoder } from "../parser/socket_encoder.ts";
@@ -76,6 +77,9 @@ export class Manager extends Emitter<ManagerEvents> {
   readonly #backoff: Backoff;
   readonly #encoder: PacketEncoder;
   readonly #decoder: PacketDecoder;
+  // A custom parser reads binary in the form its encoder makes (a Node Buffer for
+  // socket.io-msgpack-parser under Deno/Node), not the ArrayBuffer the engine hands over.
+  readonly #binary: ParserBinary | undefined;
   #subs: (() => unknown)[] = [];
   #decoded: Packet[] = [];
   #skipReconnect = false;
@@ -103,6 +107,7 @@ export class Manager extends Emitter<ManagerEvents> {
     this.#timeout = opts.timeout ?? 20000;
     this.#encoder = opts.parser ? new opts.parser.Encoder() : new Encoder();
     this.#decoder = opts.parser ? new opts.parser.Decoder() : new Decoder();
+    this.#binary = opts.parser && parserBinary(opts.parser);
     this.#decoder.on("decoded", (packet) => this.#decoded.push(packet));
     this._autoConnect = opts.autoConnect !== false;
     if (this._autoConnect) this.open();
@@ -115,6 +120,12 @@ export class Manager extends Emitter<ManagerEvents> {
    * @returns The setting, or this manager when setting it.
    */
   reconnection(): boolean;
+  /**
+   * Sets the reconnection setting.
+   *
+   * @param value The new setting.
+   * @returns This manager.
+   */
   reconnection(value: boolean): this;
   reconnection(value?: boolean): boolean | this {
     if (value === undefined) return this.#reconnection;
@@ -130,6 +141,12 @@ export class Manager extends Emitter<ManagerEvents> {
    * @returns The setting, or this manager when setting it.
    */
   reconnectionAttempts(): number;
+  /**
+   * Sets the reconnectionAttempts setting.
+   *
+   * @param value The new setting.
+   * @returns This manager.
+   */
   reconnectionAttempts(value: number): this;
   reconnectionAttempts(value?: number): number | this {
     if (value === undefined) return this.#attemptsMax;
@@ -144,6 +161,12 @@ export class Manager extends Emitter<ManagerEvents> {
    * @returns The setting, or this manager when setting it.
    */
   reconnectionDelay(): number;
+  /**
+   * Sets the reconnectionDelay setting.
+   *
+   * @param value The new setting.
+   * @returns This manager.
+   */
   reconnectionDelay(value: number): this;
   reconnectionDelay(value?: number): number | this {
     if (value === undefined) return this.#backoff.min;
@@ -158,6 +181,12 @@ export class Manager extends Emitter<ManagerEvents> {
    * @returns The setting, or this manager when setting it.
    */
   reconnectionDelayMax(): number;
+  /**
+   * Sets the reconnectionDelayMax setting.
+   *
+   * @param value The new setting.
+   * @returns This manager.
+   */
   reconnectionDelayMax(value: number): this;
   reconnectionDelayMax(value?: number): number | this {
     if (value === undefined) return this.#backoff.max;
@@ -172,6 +201,12 @@ export class Manager extends Emitter<ManagerEvents> {
    * @returns The setting, or this manager when setting it.
    */
   randomizationFactor(): number;
+  /**
+   * Sets the randomizationFactor setting.
+   *
+   * @param value The new setting.
+   * @returns This manager.
+   */
   randomizationFactor(value: number): this;
   randomizationFactor(value?: number): number | this {
     if (value === undefined) return this.#backoff.jitter;
@@ -186,6 +221,12 @@ export class Manager extends Emitter<ManagerEvents> {
    * @returns The setting, or this manager when setting it.
    */
   timeout(): number | false;
+  /**
+   * Sets the timeout setting.
+   *
+   * @param value The new setting.
+   * @returns This manager.
+   */
   timeout(value: number | false): this;
   timeout(value?: number | false): number | false | this {
     if (value === undefined) return this.#timeout;
@@ -294,7 +335,10 @@ export class Manager extends Emitter<ManagerEvents> {
   // so it neither passes for bad input nor stops the packets after it.
   #onData(data: string | ArrayBuffer): void {
     try {
-      this.#decoder.add(data);
+      const binary = this.#binary;
+      this.#decoder.add(
+        binary && typeof data !== "string" ? binary(new Uint8Array(data)) as never : data,
+      );
     } catch (error) {
       this.#decoded = [];
       return this.#onClose("parse error", error);

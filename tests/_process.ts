@@ -5,6 +5,8 @@ export interface Started {
   /** Lines the process printed so far (stdout and stderr). */
   output: string[];
   stop(): Promise<void>;
+  /** Sends a signal to the process (e.g. SIGSTOP to make it stop answering); set by startServer. */
+  signal?(signal: Deno.Signal): void;
 }
 
 export async function startServer(
@@ -71,6 +73,9 @@ export async function startServer(
       } catch { /* already gone */ }
       await child.status;
       await pumps;
+    },
+    signal(signal: Deno.Signal) {
+      child.kill(signal);
     },
   };
 }
