@@ -66,6 +66,11 @@ export type AdapterEvents = {
   "join-room": (room: Room, id: SocketId) => void;
   /** A socket left a room. */
   "leave-room": (room: Room, id: SocketId) => void;
+  /**
+   * A cluster adapter could not publish, or dropped a malformed message it received (the
+   * in-memory adapter never emits it).
+   */
+  error: (error: Error) => void;
 };
 
 /**
@@ -97,9 +102,20 @@ export interface AdapterOptions {
    * @default {10000}
    */
   maxLogSize?: number;
+  /**
+   * Where connection state recovery keeps its log: `"memory"` here, or `"external"` when a
+   * subclass keeps it in a shared store (it then overrides `persistSession`, `restoreSession`
+   * and `currentOffset`, and appends offsets itself).
+   *
+   * @default {"memory"}
+   */
+  recoveryLog?: "memory" | "external";
 }
 
-const DEFAULT_OPTIONS: Readonly<Required<AdapterOptions>> = Object.freeze({ maxLogSize: 10_000 });
+const DEFAULT_OPTIONS: Readonly<Required<AdapterOptions>> = Object.freeze({
+  maxLogSize: 10_000,
+  recoveryLog: "memory",
+});
 
 /**
  * The in-memory adapter of a namespace (socket.io-adapter 2.5's `Adapter` with its
@@ -216,7 +232,7 @@ export class Adapter extends Emitter<AdapterEvents> {
     checkMaxLogSize(maxLogSize);
     this.nsp = nsp;
     const recovery = nsp.connectionStateRecovery;
-    if (recovery !== false) {
+    if (recovery !== false && options.recoveryLog !== "external") {
       const maxAge = checkMaxDisconnectionDuration(recovery?.maxDisconnectionDuration);
       this.#recovery = new Recovery(maxAge, maxLogSize, now);
     }

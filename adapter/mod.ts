@@ -56,6 +56,21 @@
  */
 
 export { Adapter, type AdapterEvents, type AdapterOptions } from "./adapter.ts";
+export { ClusterAdapter } from "./cluster.ts";
+export { decodeMessage, encodeMessage } from "./cluster_codec.ts";
+export {
+  checkMessage,
+  type ClusterBroadcastOptions,
+  type ClusterEnvelope,
+  type ClusterMessage,
+  type ClusterSignal,
+  MessageType,
+} from "./cluster_message.ts";
+export {
+  CLUSTER_DEFAULTS,
+  type ClusterAdapterOptions,
+  type ClusterTimers,
+} from "./cluster_options.ts";
 // What the adapter's public types mention, so this entry point documents itself whole.
 export * from "../parser/emitter.ts";
 export { type Packet, PacketType } from "../parser/socket_packet.ts";
