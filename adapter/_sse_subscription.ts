@@ -39,6 +39,7 @@ const MAX_LINE = 1 << 20;
 export class SseSubscription {
   readonly #o: SubscriptionOptions;
   #abort: AbortController | undefined;
+  #started = false;
   #closed = false;
   #attempt = 0;
   #retryTimer: unknown;
@@ -49,10 +50,16 @@ export class SseSubscription {
     this.#o = options;
   }
 
-  /** Opens the stream (idempotent while open). */
+  /** Opens the stream; once started, it reconnects by itself until closed. */
   start(): void {
-    if (this.#closed || this.#abort) return;
+    if (this.#closed || this.#started) return;
+    this.#started = true;
     void this.#run();
+  }
+
+  /** Drops the current stream (if any) and subscribes again, as after a failure. */
+  reconnect(): void {
+    this.#abort?.abort(new Error(`Subscription to ${this.#o.channel} restarted`));
   }
 
   /** Closes the stream for good. */
@@ -121,7 +128,11 @@ export class SseSubscription {
       this.#attempt = 0;
       this.#o.onUp();
     } else if (type === "message") {
-      this.#o.onMessage(data.slice(first + 1, second), data.slice(second + 1));
+      // The channel is known: one with a comma in it (from the `key` option) still reads.
+      const known = `message,${this.#o.channel},`;
+      if (!this.#o.pattern && data.startsWith(known)) {
+        this.#o.onMessage(this.#o.channel, data.slice(known.length));
+      } else this.#o.onMessage(data.slice(first + 1, second), data.slice(second + 1));
     } else if (type === "pmessage") {
       const third = data.indexOf(",", second + 1);
       if (third !== -1) this.#o.onMessage(data.slice(second + 1, third), data.slice(third + 1));

@@ -5,7 +5,7 @@
 
 import type { ClusterTimers } from "./_cluster_requests.ts";
 import { SseSubscription } from "./_sse_subscription.ts";
-import { compareIds, LogPublisher, type LogRedis } from "./_upstash_log.ts";
+import { compareIds, LogPublisher, type LogRedis, readSince } from "./_upstash_log.ts";
 
 /** What the bus needs. */
 export interface BusOptions {
@@ -27,6 +27,11 @@ export interface BusOptions {
   onError(error: Error, lost: number): void;
   /** The subscription is up (first time and after every reconnection). */
   onUp?(): void;
+  /**
+   * After a reconnection, the log no longer held the last id received: it was trimmed past it,
+   * or the store lost its data (a restart without persistence).
+   */
+  onReset?(): void;
 }
 
 /** Publishes to and receives from one channel with its log. */
@@ -36,6 +41,7 @@ export class UpstashBus {
   readonly #subscription: SseSubscription;
   #lastId: string | undefined;
   #held: [string, string][] | undefined;
+  #catchUps = 0;
   #wasUp = false;
 
   constructor(options: BusOptions) {
@@ -61,7 +67,10 @@ export class UpstashBus {
       retry: options.retry,
       onMessage: (_channel, data) => this.#onData(data),
       onUp: () => this.#onUp(),
-      onDown: (error) => options.onError(error, 0),
+      onDown: (error) => {
+        this.#down();
+        options.onError(error, 0);
+      },
     });
   }
 
@@ -70,18 +79,23 @@ export class UpstashBus {
     return this.#publisher.pending;
   }
 
+  /** Whether the last attempt to publish failed. */
+  get failing(): boolean {
+    return this.#publisher.failing;
+  }
+
   /** Subscribes. */
   start(): void {
     this.#subscription.start();
   }
 
   /**
-   * Publishes a message.
+   * Publishes a message (see {@linkcode LogPublisher.publish}).
    *
    * @returns Its log id.
    */
-  publish(message: string): Promise<string> {
-    return this.#publisher.publish(message);
+  publish(message: string, droppable = false): Promise<string | undefined> {
+    return this.#publisher.publish(message, droppable);
   }
 
   /** Unsubscribes and gives up what waits to be published. */
@@ -92,9 +106,27 @@ export class UpstashBus {
 
   #onUp(): void {
     const since = this.#lastId;
-    if (this.#wasUp && since !== undefined) void this.#catchUp(since);
+    const again = this.#wasUp;
     this.#wasUp = true;
+    if (again && since !== undefined) void this.#catchUp(since);
+    else this.#release(this.#held ?? []);
     this.#o.onUp?.();
+  }
+
+  // The stream dropped. Until the next one is confirmed and the log read back, nothing is
+  // delivered directly: a message may come before the confirmation, and a read-back still in
+  // flight is out of date (its result is ignored).
+  #down(): void {
+    if (!this.#wasUp) return;
+    this.#catchUps++;
+    this.#held = [];
+  }
+
+  // Delivers what was held, in log order, and stops holding.
+  #release(held: [string, string][]): void {
+    this.#held = undefined;
+    held.sort((a, b) => compareIds(a[0], b[0]));
+    for (const [id, message] of held) this.#deliver(id, message);
   }
 
   #onData(data: string): void {
@@ -112,34 +144,40 @@ export class UpstashBus {
     this.#o.onMessage(id, message);
   }
 
+  // Reads back what was published since the last message delivered, holding live messages
+  // meanwhile. When the log cannot be read, the subscription starts over, so the next
+  // confirmation reads back from the same place: a gap is never skipped silently.
   async #catchUp(since: string): Promise<void> {
     const held: [string, string][] = this.#held = [];
+    const generation = ++this.#catchUps;
+    let entries: [string, string][];
     try {
-      const entries = await this.#o.redis.xrange(this.#o.logKey, since, "+", this.#o.logSize);
-      const ids = Object.keys(entries);
-      if (ids[0] !== since) {
-        this.#o.onError(
-          new Error(
-            `Messages may be lost: the log no longer holds ${since}, the last id received`,
-          ),
-          0,
-        );
-      }
-      for (const id of ids) {
-        const message = entries[id]?.m;
-        if (typeof message === "string") this.#deliver(id, message);
-      }
+      entries = await readSince(this.#o.redis, this.#o.logKey, since);
     } catch (error) {
+      // The stream dropped meanwhile, or a later confirmation started another read-back from
+      // the same place: that one takes over.
+      if (generation !== this.#catchUps) return;
+      // Held until the new subscription has read back from the same place.
+      this.#down();
       this.#o.onError(
         new Error(`Cannot read back missed messages: ${(error as Error).message}`, {
           cause: error,
         }),
         0,
       );
-    } finally {
-      this.#held = undefined;
-      held.sort((a, b) => compareIds(a[0], b[0]));
-      for (const [id, message] of held) this.#deliver(id, message);
+      this.#subscription.reconnect();
+      return;
     }
+    if (generation !== this.#catchUps) return;
+    if (entries[0]?.[0] !== since) {
+      this.#o.onError(
+        new Error(`Messages may be lost: the log no longer holds ${since}, the last id received`),
+        0,
+      );
+      this.#o.onReset?.();
+    }
+    this.#held = undefined;
+    for (const [id, message] of entries) this.#deliver(id, message);
+    this.#release(held);
   }
 }

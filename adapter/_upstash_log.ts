@@ -12,13 +12,8 @@ import type { ClusterTimers } from "./_cluster_requests.ts";
 export interface LogRedis {
   /** EVAL. */
   eval(script: string, keys: string[], args: string[]): Promise<unknown>;
-  /** XRANGE with a count; resolves to `{ id: { field: value } }` in id order. */
-  xrange(
-    key: string,
-    start: string,
-    end: string,
-    count?: number,
-  ): Promise<Record<string, Record<string, unknown>>>;
+  /** XRANGE with a count; read the result with {@linkcode streamEntries}. */
+  xrange(key: string, start: string, end: string, count?: number): Promise<unknown>;
 }
 
 /** What the log needs. */
@@ -48,11 +43,66 @@ const APPEND_AND_PUBLISH =
 interface Pending {
   message: string;
   since: number;
-  resolve(id: string): void;
+  /** A heartbeat: never counted as lost, and not queued behind other messages. */
+  droppable: boolean;
+  resolve(id: string | undefined): void;
   reject(error: Error): void;
 }
 
 const BATCH = 64;
+
+/**
+ * The `[id, message]` entries of an XRANGE result, in order. Without automatic deserialization
+ * the SDK hands over Redis' own shape, `[[id, [field, value, …]], …]`; with it, an object
+ * `{ id: { field: value } }` whose values it tried to JSON-parse. Both are read; entries
+ * without a text `m` field are skipped.
+ */
+export function streamEntries(result: unknown): [string, string][] {
+  const entries: [string, string][] = [];
+  if (Array.isArray(result)) {
+    for (const entry of result) {
+      if (!Array.isArray(entry) || typeof entry[0] !== "string" || !Array.isArray(entry[1])) {
+        continue;
+      }
+      const fields: unknown[] = entry[1];
+      for (let i = 0; i + 1 < fields.length; i += 2) {
+        const value = fields[i + 1];
+        if (fields[i] === "m" && typeof value === "string") entries.push([entry[0], value]);
+      }
+    }
+  } else if (typeof result === "object" && result !== null) {
+    for (const [id, fields] of Object.entries(result)) {
+      const value = (fields as Record<string, unknown> | null)?.m;
+      if (typeof value === "string") entries.push([id, value]);
+    }
+  }
+  return entries;
+}
+
+// Entries read per XRANGE request.
+const PAGE = 1000;
+
+/**
+ * The log from `since` (included, when the log still holds it) to its end, a page at a time:
+ * the entries a reader needs may be many more than the log's nominal size, which trimming with
+ * `~` only approximates.
+ */
+export async function readSince(
+  redis: Pick<LogRedis, "xrange">,
+  key: string,
+  since: string,
+): Promise<[string, string][]> {
+  const entries: [string, string][] = [];
+  for (let start = since;;) {
+    const page: unknown = await redis.xrange(key, start, "+", PAGE);
+    const read = streamEntries(page);
+    entries.push(...read);
+    const size = typeof page === "object" && page !== null ? Object.keys(page).length : 0;
+    const last = read.at(-1);
+    if (size < PAGE || !last) return entries;
+    start = `(${last[0]}`;
+  }
+}
 
 /** Compares two stream ids (`<ms>-<seq>`). */
 export function compareIds(a: string, b: string): number {
@@ -68,6 +118,7 @@ export class LogPublisher {
   #running = false;
   #attempt = 0;
   #timer: unknown;
+  #wake: (() => void) | undefined;
   #closed = false;
 
   constructor(options: LogOptions) {
@@ -79,13 +130,22 @@ export class LogPublisher {
     return this.#queue.length;
   }
 
+  /** Whether the last attempt to publish failed (the store is away, as far as we know). */
+  get failing(): boolean {
+    return this.#attempt > 0;
+  }
+
   /**
-   * Appends and publishes a message.
+   * Appends and publishes a message. A `droppable` one (a heartbeat) is skipped while other
+   * messages wait, since any of them tells the others this server lives, and is never counted
+   * as lost.
    *
-   * @returns The message's stream id, once published.
+   * @returns The message's stream id once published (`undefined` for a skipped heartbeat);
+   * rejects once the message is given up, which has been reported by then.
    */
-  publish(message: string): Promise<string> {
+  publish(message: string, droppable = false): Promise<string | undefined> {
     if (this.#closed) return Promise.reject(new Error("Cannot publish: the adapter closed"));
+    if (droppable && this.#queue.length > 0) return Promise.resolve(undefined);
     if (this.#queue.length >= this.#o.maxPending) {
       const error = new Error(
         `Cannot publish: ${this.#queue.length} messages already wait for the store (maxPending)`,
@@ -93,19 +153,27 @@ export class LogPublisher {
       this.#o.onError(error, 1);
       return Promise.reject(error);
     }
-    const { promise, resolve, reject } = Promise.withResolvers<string>();
-    this.#queue.push({ message, since: Date.now(), resolve, reject });
+    const { promise, resolve, reject } = Promise.withResolvers<string | undefined>();
+    this.#queue.push({ message, since: Date.now(), droppable, resolve, reject });
     if (!this.#running) void this.#drain();
     return promise;
   }
 
-  /** Gives up every waiting message. */
+  /** Gives up every waiting message, and reports how many there were. */
   close(): void {
+    if (this.#closed) return;
     this.#closed = true;
     this.#o.timers.clearTimeout(this.#timer);
-    const queue = this.#queue;
+    this.#wake?.();
+    this.#give(this.#queue, new Error("Cannot publish: the adapter closed"));
     this.#queue = [];
-    for (const item of queue) item.reject(new Error("Cannot publish: the adapter closed"));
+  }
+
+  // Rejects `items` and reports those that count as lost.
+  #give(items: Pending[], error: Error): void {
+    const lost = items.filter((item) => !item.droppable).length;
+    for (const item of items) item.reject(error);
+    if (lost) this.#o.onError(error, lost);
   }
 
   async #drain(): Promise<void> {
@@ -115,10 +183,7 @@ export class LogPublisher {
       const batch = this.#queue.slice(0, BATCH);
       const results = await Promise.allSettled(
         batch.map((item) =>
-          o.redis.eval(APPEND_AND_PUBLISH, [o.key, o.channel], [
-            String(o.size),
-            item.message,
-          ])
+          o.redis.eval(APPEND_AND_PUBLISH, [o.key, o.channel], [String(o.size), item.message])
         ),
       );
       if (this.#closed) break;
@@ -142,19 +207,22 @@ export class LogPublisher {
       const cause = error instanceof Error ? error : new Error(String(error));
       if (expired.length) {
         this.#queue = this.#queue.filter((item) => now - item.since <= o.maxRetryTime);
-        const lost = new Error(
-          `Cannot publish: the store was unreachable for ${o.maxRetryTime} ms (${cause.message})`,
-          { cause },
+        this.#give(
+          expired,
+          new Error(
+            `Cannot publish: the store was unreachable for ${o.maxRetryTime} ms (${cause.message})`,
+            { cause },
+          ),
         );
-        for (const item of expired) item.reject(lost);
-        o.onError(lost, expired.length);
       } else {
         o.onError(cause, 0);
       }
       await new Promise<void>((resolve) => {
         const base = Math.min(o.retry.max, o.retry.min * 2 ** this.#attempt++);
+        this.#wake = resolve;
         this.#timer = o.timers.setTimeout(resolve, base / 2 + Math.random() * base / 2);
       });
+      this.#wake = undefined;
     }
     this.#running = false;
   }

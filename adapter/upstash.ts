@@ -8,7 +8,13 @@
  * stream gives every message a cluster-wide id: it is the recovery offset of a broadcast, and
  * lets a node whose subscription dropped read back what it missed. While the store is away,
  * local clients are still served, messages wait in a bounded queue and are retried, and what
- * cannot be delivered is reported on the adapter's `error` event — never dropped silently.
+ * cannot be delivered is reported on the adapter's `error` event (with `lost`, the number of
+ * messages given up) — never dropped silently.
+ *
+ * With connection state recovery on, sessions live in the store: a disconnected socket's as a
+ * key with a TTL, a connected socket's in its server's hash (written when it connects and when
+ * its rooms change), so a client resumes on any server, also after its server died: once that
+ * server has been silent for `heartbeatTimeout`, its sockets' sessions can be taken over.
  *
  * Facts of Upstash this module handles: channel names in subscription URLs are encoded here
  * (the SDK does not encode them, so `socket.io#/#` would silently become `socket.io`); the event
@@ -51,8 +57,10 @@ import {
   type UpstashAdapterOptions,
   type UpstashCommands,
 } from "./upstash_options.ts";
+import type { ClusterTimers } from "./_cluster_requests.ts";
 import type {
   AdapterNamespace,
+  AdapterSocket,
   BroadcastOptions,
   PersistedSession,
   RestoredSession,
@@ -80,6 +88,19 @@ export class UpstashAdapter extends ClusterAdapter {
   readonly #o: ResolvedUpstashOptions;
   readonly #bus: UpstashBus;
   readonly #recovery: RedisRecovery | undefined;
+  readonly #timers: ClusterTimers;
+  // Ends the SDK's requests still in flight when the adapter closes.
+  readonly #abort = new AbortController();
+  // Recovery writes in flight, which close() lets finish.
+  readonly #writes = new Set<Promise<void>>();
+  // Connected sockets whose session must be written (again), and the pid of each written one.
+  readonly #dirty = new Set<SocketId>();
+  readonly #pids = new Map<SocketId, string>();
+  #flushTimer: unknown;
+  #closing = false;
+  #lastTouch = -Infinity;
+  // Local deliveries of recoverable broadcasts, in the order they were broadcast.
+  #local: Promise<void> = Promise.resolve();
   #started: Promise<void> | undefined;
   #up: (() => void) | undefined;
   #lastId: string | undefined;
@@ -100,9 +121,13 @@ export class UpstashAdapter extends ClusterAdapter {
         token: o.token,
         automaticDeserialization: false,
         enableTelemetry: false,
+        // The log retries in order and reports what it gives up; the SDK's own retries would
+        // hold a request (and its timer) for seconds after close().
+        retry: { retries: 0 },
+        signal: () => this.#abort.signal,
       }) as unknown as UpstashCommands;
     const base = `${o.key}#${nsp.name}#`;
-    const timers = options.timers ?? {
+    const timers = this.#timers = options.timers ?? {
       setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms),
       clearTimeout: (id: unknown) => clearTimeout(id as number),
     };
@@ -122,15 +147,20 @@ export class UpstashAdapter extends ClusterAdapter {
       onMessage: (id, text) => this.#receive(id, text),
       onError: (error, lost) => this.#report(error, lost),
       onUp: () => this.#up?.(),
+      // The store may have lost the sessions of the connected sockets too: write them again.
+      onReset: () => {
+        for (const id of this.#pids.keys()) this.#changed(id);
+      },
     });
     const recovery = nsp.connectionStateRecovery;
     if (recovery) {
-      this.#recovery = new RedisRecovery(
-        redis,
-        { nsp: nsp.name, prefix: base + "session#", logKey: base + "log" },
-        o.logSize,
-        recovery.maxDisconnectionDuration,
-      );
+      this.#recovery = new RedisRecovery(redis, {
+        nsp: nsp.name,
+        prefix: base,
+        logKey: base + "log",
+        maxAge: recovery.maxDisconnectionDuration,
+        heartbeatTimeout: o.heartbeatTimeout,
+      });
     }
   }
 
@@ -144,27 +174,86 @@ export class UpstashAdapter extends ClusterAdapter {
     return this.#o.lazy ? Promise.resolve() : this.#start();
   }
 
-  /** Says goodbye to the cluster, then unsubscribes. */
+  /**
+   * Says goodbye to the cluster, lets the sessions of the sockets just disconnected reach the
+   * store (for a second at most), then unsubscribes and ends every request.
+   */
   override async close(): Promise<void> {
     const started = this.#started;
+    this.#closing = true;
+    this.#timers.clearTimeout(this.#flushTimer);
+    this.#dirty.clear();
     const goodbye = super.close();
-    if (started) await this.#within(goodbye, 1000).catch(() => {});
+    if (started) {
+      const leave = this.#recovery && this.#write(this.#recovery.leave(this.uid));
+      await this.#within(Promise.all([goodbye, leave, ...this.#writes]), 1000);
+    }
     this.#bus.close();
+    this.#abort.abort(new Error("Cannot reach the store: the adapter closed"));
   }
 
+  /**
+   * The number of servers alive in the cluster, this one included (subscribing first, for
+   * `requestsTimeout` at most).
+   */
   override serverCount(): Promise<number> {
-    return this.#start().then(() => super.serverCount());
+    return this.#ready().then(() => super.serverCount());
   }
 
+  /**
+   * Adds a socket to rooms; with recovery on, its session is written to the store once this
+   * turn's changes are done, so it can resume elsewhere even if this server dies.
+   *
+   * @param id The socket id.
+   * @param rooms The rooms to join.
+   */
   override addAll(id: SocketId, rooms: Set<Room>): void | Promise<void> {
     void this.#start();
-    return super.addAll(id, rooms);
+    const added = super.addAll(id, rooms);
+    this.#changed(id);
+    return added;
   }
 
+  /**
+   * Removes a socket from a room (and, with recovery on, updates its session in the store).
+   *
+   * @param id The socket id.
+   * @param room The room to leave.
+   */
+  override del(id: SocketId, room: Room): void | Promise<void> {
+    const removed = super.del(id, room);
+    this.#changed(id);
+    return removed;
+  }
+
+  /**
+   * Removes a socket from all its rooms; with recovery on, the session of the connected
+   * socket leaves the store (a recoverable one was persisted just before).
+   *
+   * @param id The socket id.
+   */
+  override delAll(id: SocketId): void {
+    super.delAll(id);
+    this.#dirty.delete(id);
+    const pid = this.#pids.get(id);
+    if (pid === undefined || !this.#recovery) return;
+    this.#pids.delete(id);
+    void this.#write(this.#recovery.untrack(this.uid, [pid]));
+  }
+
+  /**
+   * Delivers here and on every other server. With recovery on, a recoverable event goes into
+   * the shared log first, and every server appends its log id as the offset; this server's
+   * clients get it once the id is known (or `localDeliveryTimeout` passed), in broadcast order.
+   *
+   * @param packet The packet.
+   * @param opts Whom it reaches, and how.
+   */
   override broadcast(packet: Packet, opts: BroadcastOptions): void {
     if (!this.#recovery || !isRecoverable(packet, opts.flags)) return super.broadcast(packet, opts);
     // The log id is the offset every node appends, so the local copy waits for it (briefly:
-    // local clients are not kept waiting on an unreachable store).
+    // local clients are not kept waiting on an unreachable store), behind the broadcasts
+    // before it, so local clients get them in order too.
     const message = encodeMessage({
       uid: this.uid,
       nsp: this.nsp.name,
@@ -175,31 +264,56 @@ export class UpstashAdapter extends ClusterAdapter {
       },
     });
     void this.#start();
+    this.#touch();
+    const deadline = Date.now() + this.#o.localDeliveryTimeout;
+    // A message given up has been reported already; here it is only delivered without an id.
+    const publishing = this.#bus.publish(message).catch(() => undefined);
+    const published = this.#bus.failing ? undefined : publishing;
     const deliver = (id: string | undefined) => {
       if (id !== undefined) (packet.data as unknown[]).push(id);
       Adapter.prototype.broadcast.call(this, packet, opts);
     };
-    const published = this.#bus.publish(message);
-    if (this.#bus.pending > 1) return deliver(undefined);
-    this.#within(published, this.#o.localDeliveryTimeout).then(deliver, () => deliver(undefined));
+    this.#local = this.#local
+      .then(() =>
+        published ? this.#within(published, Math.max(0, deadline - Date.now())) : undefined
+      )
+      .then(deliver)
+      .catch((error) => this.#report(error, 0));
   }
 
+  /**
+   * Describes the matching sockets of every server (subscribing first, for `requestsTimeout`
+   * at most).
+   *
+   * @param opts The rooms and exceptions, as for a broadcast.
+   */
   override fetchSockets(opts: BroadcastOptions): Promise<SocketDetails[]> {
-    return this.#start().then(() => super.fetchSockets(opts));
+    return this.#ready().then(() => super.fetchSockets(opts));
   }
 
+  /** The log id of the newest message received, with recovery on. */
   override currentOffset(): string | undefined {
     return this.#recovery ? this.#lastId : undefined;
   }
 
+  /**
+   * Keeps a disconnected socket's session in the store for `maxDisconnectionDuration`; a
+   * failure is reported on `error`.
+   *
+   * @param session The session.
+   */
   override async persistSession(session: PersistedSession): Promise<void> {
-    try {
-      await this.#recovery?.persist(session);
-    } catch (error) {
-      this.#report(error, 0);
-    }
+    if (this.#recovery) await this.#write(this.#recovery.persist(session));
   }
 
+  /**
+   * Takes back a session from the store, left by a disconnection on any server or by a socket
+   * of a server that died, with the packets it missed from the shared log; `null` (and an
+   * `error` event) when the store cannot be reached.
+   *
+   * @param pid The private id the client presented.
+   * @param offset The offset of the last packet the client got, if any.
+   */
   override async restoreSession(pid: string, offset?: string): Promise<RestoredSession | null> {
     if (!this.#recovery) return null;
     try {
@@ -210,19 +324,35 @@ export class UpstashAdapter extends ClusterAdapter {
     }
   }
 
+  /**
+   * Appends a message to the log and publishes it. Never rejects: a message given up has been
+   * reported on `error` with `lost`.
+   *
+   * @param message The message.
+   */
   protected override doPublish(message: ClusterMessage): Promise<void> {
     void this.#start();
-    return this.#bus.publish(encodeMessage(message)).then(() => {});
+    this.#touch();
+    // A failure has been reported (with the number of messages lost) by the log already.
+    const heartbeat = message.type === MessageType.HEARTBEAT;
+    return this.#bus.publish(encodeMessage(message), heartbeat).then(() => {}, () => {});
   }
 
   #start(): Promise<void> {
     return this.#started ??= new Promise<void>((resolve) => {
       this.#up = () => {
         this.#up = undefined;
+        this.#touch();
         resolve(super.init());
       };
       this.#bus.start();
     });
+  }
+
+  // Started, or the time for a request ran out: what needs the cluster does not hang on a
+  // store that is away.
+  #ready(): Promise<unknown> {
+    return this.#within(this.#start(), this.#o.requestsTimeout);
   }
 
   #receive(id: string, text: string): void {
@@ -240,6 +370,49 @@ export class UpstashAdapter extends ClusterAdapter {
     this.onMessage(message);
   }
 
+  // A socket joined or left a room: its session is written once this turn's changes are done.
+  #changed(id: SocketId): void {
+    if (!this.#recovery || this.#closing) return;
+    this.#dirty.add(id);
+    if (this.#dirty.size === 1) this.#flushTimer = this.#timers.setTimeout(() => this.#flush(), 0);
+  }
+
+  #flush(): void {
+    const sessions: PersistedSession[] = [];
+    for (const id of this.#dirty) {
+      const socket = this.nsp.sockets.get(id) as RecoverableSocket | undefined;
+      const rooms = this.sids.get(id);
+      if (!socket?.connected || typeof socket.pid !== "string" || !rooms) continue;
+      this.#pids.set(id, socket.pid);
+      sessions.push({
+        sid: id,
+        pid: socket.pid,
+        rooms: [...rooms],
+        data: socket.describe().data,
+        connectedAtOffset: socket.connectedAtOffset,
+      });
+    }
+    this.#dirty.clear();
+    if (this.#recovery) void this.#write(this.#recovery.track(this.uid, sessions));
+  }
+
+  // Tells the cluster this node lives (and keeps its sessions), at most twice per heartbeat.
+  #touch(): void {
+    const now = Date.now();
+    if (!this.#recovery || now - this.#lastTouch < this.#o.heartbeatInterval / 2) return;
+    this.#lastTouch = now;
+    void this.#write(this.#recovery.touch(this.uid));
+  }
+
+  // Runs a recovery write; close() waits for it, and a failure is reported.
+  #write(write: Promise<void>): Promise<void> {
+    const done = write.catch((error) => this.#report(error, 0)).finally(() => {
+      this.#writes.delete(done);
+    });
+    this.#writes.add(done);
+    return done;
+  }
+
   #report(error: unknown, lost: number): void {
     const failure = error instanceof Error ? error : new Error(String(error));
     if (lost) Object.assign(failure, { lost });
@@ -255,6 +428,12 @@ export class UpstashAdapter extends ClusterAdapter {
     promise.catch(() => {});
     return Promise.race([promise, late]).finally(() => clearTimeout(timer));
   }
+}
+
+// What the adapter reads of a server's socket to keep its session while it is connected.
+interface RecoverableSocket extends AdapterSocket {
+  readonly pid?: unknown;
+  readonly connectedAtOffset?: string | undefined;
 }
 
 /**

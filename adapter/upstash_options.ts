@@ -11,17 +11,17 @@ import { CLUSTER_DEFAULTS, type ClusterAdapterOptions } from "./cluster_options.
 export interface UpstashCommands {
   /** EVAL. */
   eval(script: string, keys: string[], args: string[]): Promise<unknown>;
-  /** XRANGE. */
-  xrange(
-    key: string,
-    start: string,
-    end: string,
-    count?: number,
-  ): Promise<Record<string, Record<string, unknown>>>;
+  /**
+   * XRANGE with a count: Redis' own `[[id, [field, value, …]], …]`, or the SDK's object
+   * `{ id: { field: value } }` (with automatic deserialization).
+   */
+  xrange(key: string, start: string, end: string, count?: number): Promise<unknown>;
   /** SET with options. */
   set(key: string, value: string, options: { px: number }): Promise<unknown>;
-  /** GETDEL. */
-  getdel(key: string): Promise<unknown>;
+  /** HSET of several fields. */
+  hset(key: string, fields: Record<string, string>): Promise<unknown>;
+  /** HDEL. */
+  hdel(key: string, ...fields: string[]): Promise<unknown>;
 }
 
 /** Options of {@linkcode createUpstashAdapter}. `url` and `token` are required. */
@@ -93,6 +93,9 @@ export interface ResolvedUpstashOptions {
   readonly maxRetryTime: number;
   readonly localDeliveryTimeout: number;
   readonly idleTimeout: number;
+  readonly heartbeatInterval: number;
+  readonly heartbeatTimeout: number;
+  readonly requestsTimeout: number;
   readonly retry: { min: number; max: number };
   readonly lazy: boolean;
 }
@@ -148,6 +151,9 @@ export function resolveUpstashOptions(options: UpstashAdapterOptions): ResolvedU
     // The node's own heartbeats come back through its subscription: silence for three
     // intervals means the stream is dead even if the connection looks open.
     idleTimeout: 3 * heartbeat,
+    heartbeatInterval: heartbeat,
+    heartbeatTimeout: options.heartbeatTimeout ?? CLUSTER_DEFAULTS.heartbeatTimeout,
+    requestsTimeout: options.requestsTimeout ?? CLUSTER_DEFAULTS.requestsTimeout,
     retry: {
       min: positive("retryDelay", options.retryDelay ?? 100),
       max: positive("retryDelayMax", options.retryDelayMax ?? 5000),

@@ -9,11 +9,16 @@ export interface Started {
   signal?(signal: Deno.Signal): void;
 }
 
+/**
+ * Starts `command` and resolves once it printed its URL: the first group of `listening` (by
+ * default the "listening on <url>" line of our fixtures; `deno serve` prints its own).
+ */
 export async function startServer(
   command: string,
   args: string[],
   env: Record<string, string> = {},
   timeoutMs = 20000,
+  listening: RegExp = /listening on (\S+)/,
 ): Promise<Started> {
   const child = new Deno.Command(command, {
     args,
@@ -23,7 +28,7 @@ export async function startServer(
     stdin: "null",
   }).spawn();
   const output: string[] = [];
-  const { promise: listening, resolve, reject } = Promise.withResolvers<string>();
+  const { promise: printed, resolve, reject } = Promise.withResolvers<string>();
   const pump = async (stream: ReadableStream<Uint8Array>) => {
     const decoder = new TextDecoder();
     let buffer = "";
@@ -34,7 +39,7 @@ export async function startServer(
         const line = buffer.slice(0, newline);
         buffer = buffer.slice(newline + 1);
         output.push(line);
-        const match = line.match(/listening on (\S+)/);
+        const match = line.match(listening);
         if (match) resolve(match[1]!);
       }
     }
@@ -54,7 +59,7 @@ export async function startServer(
   );
   let url: string;
   try {
-    url = await listening;
+    url = await printed;
   } catch (error) {
     try {
       child.kill("SIGKILL");

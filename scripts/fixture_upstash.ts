@@ -1,0 +1,58 @@
+// A Socket.IO server whose namespace "/" spans processes and isolates through the Upstash
+// adapter, for tests/adapter/upstash_processes_test.ts. `export default { fetch }` is what
+// `deno serve` (with `--parallel`, one server per isolate) takes; fixture_upstash_server.ts
+// serves it with `deno run`. Environment: UPSTASH_URL, UPSTASH_TOKEN; timings are short so a
+// test sees heartbeats and dead servers within a second. Recovery is on.
+//
+// What a client may ask (each answered through its ack): "whoami" → { uid, recovered, rooms };
+// "count" → this server's serverCount(); "broadcast" (event, ...args) → io.emit on all servers;
+// "to" (room, event, ...args) → io.to(room).emit; "report-count" → every client of every server
+// gets "count" with this server's serverCount(). A client whose auth has `room` joins it.
+import { createUpstashAdapter } from "../adapter/upstash.ts";
+import { Server, type Socket } from "../server/mod.ts";
+import { upgradeWebSocket } from "../server/runtime/deno.ts";
+
+const url = Deno.env.get("UPSTASH_URL");
+const token = Deno.env.get("UPSTASH_TOKEN");
+if (!url || !token) throw new TypeError("UPSTASH_URL and UPSTASH_TOKEN must be set");
+
+/** The server of this process (or isolate). */
+export const io: Server = new Server({
+  upgradeWebSocket,
+  pingInterval: 1000,
+  pingTimeout: 1000,
+  connectionStateRecovery: { maxDisconnectionDuration: 10_000 },
+  adapter: createUpstashAdapter({
+    url,
+    token,
+    heartbeatInterval: 200,
+    heartbeatTimeout: 700,
+    requestsTimeout: 2000,
+    retryDelay: 20,
+    retryDelayMax: 200,
+    lazy: false,
+  }),
+});
+
+type Ack = (answer: unknown) => void;
+const adapter = io.of("/").adapter;
+const uid = (adapter as { uid?: string }).uid;
+
+io.on("connection", (socket: Socket) => {
+  const room = socket.handshake.auth.room;
+  if (!socket.recovered && typeof room === "string") socket.join(room);
+  socket.on(
+    "whoami",
+    (ack: Ack) => ack({ uid, recovered: socket.recovered, rooms: [...socket.rooms].sort() }),
+  );
+  socket.on("count", async (ack: Ack) => ack(await adapter.serverCount()));
+  socket.on("broadcast", (event: string, ...args: unknown[]) => io.emit(event, ...args));
+  socket.on("to", (room: string, event: string, ...args: unknown[]) => {
+    io.to(room).emit(event, ...args);
+  });
+  socket.on("report-count", async () => io.emit("count", await adapter.serverCount()));
+});
+
+// Not `satisfies Deno.ServeDefaultExport`: io.fetch's `info` parameter (ConnectionInfo) does not
+// accept Deno's ServeHandlerInfo<Addr>, whose remoteAddr may be a UnixAddr.
+export default { fetch: io.fetch };
