@@ -49,8 +49,13 @@ export type EngineEvents = {
 
 /** Connection details some runtimes pass as the fetch handler's second argument (Deno). */
 export interface ConnectionInfo {
-  /** The peer's address. */
-  remoteAddr?: { hostname?: string };
+  /** The peer's address; its `hostname` is read when it has one (not a Unix socket's). */
+  remoteAddr?: object;
+}
+
+function hostnameOf(addr: object | undefined): string {
+  const hostname = (addr as { hostname?: unknown } | undefined)?.hostname;
+  return typeof hostname === "string" ? hostname : "";
 }
 
 interface Query {
@@ -291,7 +296,7 @@ export class EngineServer extends Emitter<EngineEvents> {
     }
     const sessionInfo = {
       protocol: query.protocol,
-      remoteAddress: info?.remoteAddr?.hostname ?? "",
+      remoteAddress: hostnameOf(info?.remoteAddr),
     };
     // The session keeps its handshake request for its whole life, but runtimes close a request
     // once answered (Deno: "Request closed" on reading its headers): keep a detached copy.
