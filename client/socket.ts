@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type Packet, PacketType } from "../parser/socket_packet.ts";
+import { type Packet, PacketType, RESERVED_EVENTS } from "../parser/socket_packet.ts";
 import { StrictEventEmitter } from "../parser/strict_event_emitter.ts";
 import type {
   AllButLast,
@@ -60,15 +60,6 @@ interface Queued {
   args: unknown[];
   flags: Flags;
 }
-
-const RESERVED = new Set([
-  "connect",
-  "connect_error",
-  "disconnect",
-  "disconnecting",
-  "newListener",
-  "removeListener",
-]);
 
 /**
  * A connection to one namespace.
@@ -190,7 +181,9 @@ export class Socket<
    * @throws {Error} When the name is reserved.
    */
   emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): this {
-    if (RESERVED.has(ev as string)) throw new Error(`"${String(ev)}" is a reserved event name`);
+    if (RESERVED_EVENTS.has(ev as string)) {
+      throw new Error(`"${String(ev)}" is a reserved event name`);
+    }
     return this.#emit([ev, ...args]);
   }
 
