@@ -48,6 +48,10 @@ export interface MessageHost {
   removeNode(uid: string): void;
   /** Hands a response to the request it answers (`isAnswer`: the server's one answer). */
   respond(message: ClusterResponse, isAnswer: boolean): void;
+  /** Answers a request forwarded to this server (FORWARD_REQUEST addressed here). */
+  forwarded(message: Extract<ClusterMessage, { type: MessageType.FORWARD_REQUEST }>): void;
+  /** Hands the answer to a request this server forwarded. */
+  forwardAnswered(message: Extract<ClusterMessage, { type: MessageType.FORWARD_RESPONSE }>): void;
 }
 
 /** Broadcast options as plain data. */
@@ -81,6 +85,10 @@ export function handleMessage(message: ClusterMessage, local: MessageHost): void
       return local.respond(message, true);
     case MessageType.BROADCAST_ACK:
       return local.respond(message, false);
+    case MessageType.FORWARD_REQUEST:
+      return local.forwarded(message);
+    case MessageType.FORWARD_RESPONSE:
+      return local.forwardAnswered(message);
     case MessageType.BROADCAST: {
       const { requestId } = message.data;
       // A copy: delivery sets its ack id and may append an offset, and a transport that passes

@@ -8,6 +8,7 @@
 
 import type { Packet } from "../parser/socket_packet.ts";
 import { checkArray, checkFunction } from "./_checks.ts";
+import { Forwards } from "./_cluster_forwards.ts";
 import { Nodes } from "./_cluster_nodes.ts";
 import {
   encodeOptions,
@@ -24,7 +25,13 @@ import {
 } from "./_cluster_requests.ts";
 import { Adapter } from "./adapter.ts";
 import { decodeMessage } from "./cluster_codec.ts";
-import { checkMessage, type ClusterMessage, MessageType } from "./cluster_message.ts";
+import {
+  checkMessage,
+  type ClusterMessage,
+  type ForwardedRequest,
+  type ForwardedResponse,
+  MessageType,
+} from "./cluster_message.ts";
 import {
   type ClusterAdapterOptions,
   resolveClusterOptions,
@@ -91,6 +98,32 @@ export abstract class ClusterAdapter extends Adapter {
   readonly #nodes: Nodes;
   #uid: string | undefined;
   #state: "new" | "running" | "closed" = "new";
+  readonly #forwards: Forwards;
+
+  /**
+   * Answers an HTTP request another server forwarded here because this server owns its session
+   * (see {@linkcode ClusterAdapter.forwardRequest}). A `Server` with `forwardRequests: true`
+   * installs it on the adapter of `/`; without it, forwarded requests go unanswered (their
+   * sender times out).
+   *
+   * @example A Server with `forwardRequests: true` installs it
+   * ```ts
+   * import { ClusterAdapter, type ClusterMessage } from "@edgeio/edgeio/adapter";
+   * import { Server } from "@edgeio/edgeio/server";
+   * import assert from "node:assert/strict";
+   *
+   * class Alone extends ClusterAdapter {
+   *   protected override doPublish(_message: ClusterMessage): Promise<void> {
+   *     return Promise.resolve();
+   *   }
+   * }
+   * const io = new Server({ adapter: Alone, forwardRequests: true });
+   * const adapter = io.of("/").adapter as Alone;
+   * assert.equal(typeof adapter.onForwardedRequest, "function");
+   * await io.close();
+   * ```
+   */
+  onForwardedRequest: ((request: ForwardedRequest) => Promise<ForwardedResponse>) | undefined;
 
   /**
    * Makes the adapter of a namespace. Nothing starts here: no I/O, no timer, no random id.
@@ -105,10 +138,14 @@ export abstract class ClusterAdapter extends Adapter {
     super(nsp, resolved.now, options);
     this.#options = resolved;
     this.#requests = new Requests(resolved.timers);
+    this.#forwards = new Forwards(resolved.timers);
     this.#nodes = new Nodes({
       ...resolved,
       beat: () => this.#publish({ type: MessageType.HEARTBEAT }),
-      dropped: (uid) => this.#requests.drop(uid),
+      dropped: (uid) => {
+        this.#requests.drop(uid);
+        this.#forwards.drop(uid);
+      },
     });
     if (resolved.uid !== undefined) this.#uid = resolved.uid;
   }
@@ -156,8 +193,35 @@ export abstract class ClusterAdapter extends Adapter {
     this.#state = "closed";
     this.#nodes.stop();
     this.#requests.closeAll();
+    this.#forwards.closeAll();
     void super.close();
     return sent;
+  }
+
+  /**
+   * Resolves once this adapter receives the cluster's messages, so requests forwarded to it
+   * (see {@linkcode ClusterAdapter.forwardRequest}) reach it; at once here (`init()` did it), a
+   * subclass that connects lazily connects first.
+   *
+   * @returns When it is ready.
+   *
+   * @example
+   * ```ts
+   * import { ClusterAdapter, type ClusterMessage } from "@edgeio/edgeio/adapter";
+   * import { Server } from "@edgeio/edgeio/server";
+   *
+   * class Alone extends ClusterAdapter {
+   *   protected override doPublish(_message: ClusterMessage): Promise<void> {
+   *     return Promise.resolve();
+   *   }
+   * }
+   * const io = new Server({ adapter: Alone });
+   * await (io.of("/").adapter as Alone).ready();
+   * await io.close();
+   * ```
+   */
+  ready(): Promise<void> {
+    return Promise.resolve();
   }
 
   /** The number of servers alive in the cluster, this one included. */
@@ -289,6 +353,74 @@ export abstract class ClusterAdapter extends Adapter {
     this.#publish({ type: MessageType.SERVER_SIDE_EMIT, data: { packet, requestId: id } });
   }
 
+  /**
+   * Hands an HTTP request to the server `owner` (a uid of this namespace's cluster) and resolves
+   * with its answer. Rejects at once when the adapter is not running; after `timeout`
+   * milliseconds without an answer (`requestsTimeout` at most when `owner` is not a server this
+   * one has heard from); and when the adapter closes first.
+   *
+   * @param owner The uid of the server that owns the request's session.
+   * @param request The request, as plain data.
+   * @param timeout Milliseconds to wait for the answer (longer than a parked long poll).
+   * @returns The owner's response, as plain data.
+   *
+   * @example A server nobody answers for
+   * ```ts
+   * import { ClusterAdapter, type ClusterMessage } from "@edgeio/edgeio/adapter";
+   * import { Server } from "@edgeio/edgeio/server";
+   * import assert from "node:assert/strict";
+   *
+   * class Alone extends ClusterAdapter {
+   *   constructor(nsp: ConstructorParameters<typeof ClusterAdapter>[0]) {
+   *     super(nsp, { requestsTimeout: 50 });
+   *   }
+   *   protected override doPublish(_message: ClusterMessage): Promise<void> {
+   *     return Promise.resolve();
+   *   }
+   * }
+   * const io = new Server({ adapter: Alone, forwardRequests: true });
+   * const adapter = io.of("/").adapter as Alone;
+   * await assert.rejects(
+   *   adapter.forwardRequest("nobody", { method: "GET", url: "http://x/", headers: [] }, 1000),
+   *   { message: "Cannot forward request: nobody did not answer within 50 ms" },
+   * );
+   * await io.close();
+   * ```
+   */
+  forwardRequest(
+    owner: string,
+    request: ForwardedRequest,
+    timeout: number,
+  ): Promise<ForwardedResponse> {
+    if (this.#state !== "running") {
+      return Promise.reject(new Error("Cannot forward request: the adapter is not running"));
+    }
+    // A server not heard from (yet: a fresh isolate learns the others from their heartbeats)
+    // gets `requestsTimeout` at most; a dead one's sessions are gone anyway.
+    if (!this.#nodes.live().includes(owner)) {
+      timeout = Math.min(timeout, this.#options.requestsTimeout);
+    }
+    return this.#forwards.open(owner, timeout, (requestId) =>
+      this.#respond(owner, {
+        type: MessageType.FORWARD_REQUEST,
+        data: { requestId, target: owner, request },
+      }));
+  }
+
+  #answerForward(message: Extract<ClusterMessage, { type: MessageType.FORWARD_REQUEST }>): void {
+    const { requestId, target, request } = message.data;
+    const handler = this.onForwardedRequest;
+    if (target !== this.uid || !handler) return;
+    handler(request).then(
+      (response) =>
+        this.#respond(message.uid, {
+          type: MessageType.FORWARD_RESPONSE,
+          data: { requestId, response },
+        }),
+      (error) => this.#fail(error),
+    );
+  }
+
   // What a message from another server may do here: the in-memory adapter's own operations,
   // and this adapter's bookkeeping.
   readonly #host: MessageHost = {
@@ -306,6 +438,9 @@ export abstract class ClusterAdapter extends Adapter {
     removeNode: (uid) => this.#nodes.remove(uid),
     respond: (message, isAnswer) =>
       this.#requests.respond(message.data.requestId, message.uid, message, isAnswer),
+    forwarded: (message) => this.#answerForward(message),
+    forwardAnswered: (message) =>
+      this.#forwards.settle(message.data.requestId, message.data.response),
   };
 
   // An emit to one socket of this server (socket.emit with recovery on) concerns no other.

@@ -50,6 +50,62 @@ export enum MessageType {
   BROADCAST_ACK = 12,
   /** A server leaves the cluster. */
   ADAPTER_CLOSE = 13,
+  /**
+   * An HTTP request for a session another server owns, handed to that server (`target`); an
+   * edgeio extension, not part of socket.io-adapter.
+   */
+  FORWARD_REQUEST = 14,
+  /** The owner's answer to FORWARD_REQUEST; an edgeio extension. */
+  FORWARD_RESPONSE = 15,
+}
+
+/**
+ * An HTTP request as plain data, for {@linkcode MessageType.FORWARD_REQUEST}: headers as
+ * name/value pairs, the body as bytes (none for a GET).
+ *
+ * @example
+ * ```ts
+ * import type { ForwardedRequest } from "@edgeio/edgeio/adapter";
+ *
+ * const poll: ForwardedRequest = {
+ *   method: "GET",
+ *   url: "http://localhost/socket.io/?EIO=4&transport=polling&sid=a1.xyz",
+ *   headers: [["accept", "text/plain"]],
+ * };
+ * ```
+ */
+export interface ForwardedRequest {
+  /** The method. */
+  method: string;
+  /** The full URL. */
+  url: string;
+  /** The headers, in order. */
+  headers: [string, string][];
+  /** The body, if any. */
+  body?: Uint8Array;
+}
+
+/**
+ * An HTTP response as plain data, for {@linkcode MessageType.FORWARD_RESPONSE}.
+ *
+ * @example
+ * ```ts
+ * import type { ForwardedResponse } from "@edgeio/edgeio/adapter";
+ *
+ * const ok: ForwardedResponse = {
+ *   status: 200,
+ *   headers: [["content-type", "text/html"]],
+ *   body: new TextEncoder().encode("ok"),
+ * };
+ * ```
+ */
+export interface ForwardedResponse {
+  /** The status code. */
+  status: number;
+  /** The headers, in order (`set-cookie` once per cookie). */
+  headers: [string, string][];
+  /** The body. */
+  body: Uint8Array;
 }
 
 /** Broadcast options as plain data: whom a remote operation reaches. */
@@ -161,6 +217,14 @@ export type ClusterMessage =
     // `packet` is the client's first ack argument, as socket.io sends it; `args` all of them,
     // when there were not exactly one.
     { requestId: string; packet: unknown; args?: unknown[] }
+  >
+  | ClusterEnvelope<
+    MessageType.FORWARD_REQUEST,
+    { requestId: string; target: string; request: ForwardedRequest }
+  >
+  | ClusterEnvelope<
+    MessageType.FORWARD_RESPONSE,
+    { requestId: string; response: ForwardedResponse }
   >;
 
 // A message being checked: `at` names where the problem lies.
@@ -224,6 +288,39 @@ function checkPacket(value: unknown, at: string): void {
   if (packet.id !== undefined) isCount(packet.id, `${at}.id`);
 }
 
+function checkHeaders(value: unknown, at: string): void {
+  const pairs = Array.isArray(value) &&
+    value.every((pair) =>
+      Array.isArray(pair) && pair.length === 2 && typeof pair[0] === "string" &&
+      typeof pair[1] === "string"
+    );
+  if (!pairs) fail(at, "an array of [name, value] string pairs", value);
+}
+
+function checkBytes(value: unknown, at: string): void {
+  if (!(value instanceof Uint8Array)) fail(at, "a Uint8Array", value);
+}
+
+function checkRequest(value: unknown, at: string): void {
+  isObject(value, at);
+  const request = value as Record<string, unknown>;
+  isId(request.method, `${at}.method`);
+  isId(request.url, `${at}.url`);
+  checkHeaders(request.headers, `${at}.headers`);
+  if (request.body !== undefined) checkBytes(request.body, `${at}.body`);
+}
+
+function checkResponse(value: unknown, at: string): void {
+  isObject(value, at);
+  const response = value as Record<string, unknown>;
+  const status = response.status;
+  if (!Number.isSafeInteger(status) || (status as number) < 200 || (status as number) > 599) {
+    fail(`${at}.status`, "an HTTP status from 200 to 599", status);
+  }
+  checkHeaders(response.headers, `${at}.headers`);
+  checkBytes(response.body, `${at}.body`);
+}
+
 function checkSocket(value: unknown, at: string): void {
   isObject(value, at);
   const socket = value as Record<string, unknown>;
@@ -260,6 +357,8 @@ const SHAPES: Record<MessageType, Record<string, Check> | undefined> = {
     requestId: isId,
     args: (value, at) => value === undefined || Array.isArray(value) || fail(at, "an array", value),
   },
+  [MessageType.FORWARD_REQUEST]: { requestId: isId, target: isId, request: checkRequest },
+  [MessageType.FORWARD_RESPONSE]: { requestId: isId, response: checkResponse },
 };
 
 /**

@@ -64,6 +64,8 @@ export {
   type ClusterEnvelope,
   type ClusterMessage,
   type ClusterSignal,
+  type ForwardedRequest,
+  type ForwardedResponse,
   MessageType,
 } from "./cluster_message.ts";
 export {

@@ -50,7 +50,12 @@ import { UpstashBus } from "./_upstash_bus.ts";
 import { isRecoverable, recoverableBroadcast, RedisRecovery } from "./_upstash_recovery.ts";
 import { ClusterAdapter } from "./cluster.ts";
 import { decodeMessage, encodeMessage } from "./cluster_codec.ts";
-import { type ClusterMessage, MessageType } from "./cluster_message.ts";
+import {
+  type ClusterMessage,
+  type ForwardedRequest,
+  type ForwardedResponse,
+  MessageType,
+} from "./cluster_message.ts";
 import {
   type ResolvedUpstashOptions,
   resolveUpstashOptions,
@@ -289,6 +294,30 @@ export class UpstashAdapter extends ClusterAdapter {
    */
   override fetchSockets(opts: BroadcastOptions): Promise<SocketDetails[]> {
     return this.#ready().then(() => super.fetchSockets(opts));
+  }
+
+  /** Subscribes (for `requestsTimeout` at most), so requests forwarded here arrive. */
+  override async ready(): Promise<void> {
+    await this.#ready();
+  }
+
+  /**
+   * Hands an HTTP request to the server that owns its session (see
+   * {@linkcode ClusterAdapter.forwardRequest}), subscribing first (for `requestsTimeout` at
+   * most), so an isolate that has served nobody yet can forward too.
+   *
+   * @param owner The uid of the owner.
+   * @param request The request, as plain data.
+   * @param timeout Milliseconds to wait for the answer.
+   * @returns The owner's response, as plain data.
+   */
+  override async forwardRequest(
+    owner: string,
+    request: ForwardedRequest,
+    timeout: number,
+  ): Promise<ForwardedResponse> {
+    await this.#ready();
+    return await super.forwardRequest(owner, request, timeout);
   }
 
   /** The log id of the newest message received, with recovery on. */

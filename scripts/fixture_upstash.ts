@@ -7,7 +7,11 @@
 // What a client may ask (each answered through its ack): "whoami" → { uid, recovered, rooms };
 // "count" → this server's serverCount(); "broadcast" (event, ...args) → io.emit on all servers;
 // "to" (room, event, ...args) → io.to(room).emit; "report-count" → every client of every server
-// gets "count" with this server's serverCount(). A client whose auth has `room` joins it.
+// gets "count" with this server's serverCount(); "forwarded" → how many requests other isolates
+// forwarded to this one. A client whose auth has `room` joins it.
+// With FORWARD=1, polling requests for another isolate's session are forwarded to it
+// (forwardRequests), and every response says which isolate answered the HTTP request in an
+// `x-edgeio-node` header (the adapter's uid), so a test can tell forwarded requests from local ones.
 import { createUpstashAdapter } from "../adapter/upstash.ts";
 import { Server, type Socket } from "../server/mod.ts";
 import { upgradeWebSocket } from "../server/runtime/deno.ts";
@@ -15,6 +19,7 @@ import { upgradeWebSocket } from "../server/runtime/deno.ts";
 const url = Deno.env.get("UPSTASH_URL");
 const token = Deno.env.get("UPSTASH_TOKEN");
 if (!url || !token) throw new TypeError("UPSTASH_URL and UPSTASH_TOKEN must be set");
+const forwardRequests = Deno.env.get("FORWARD") === "1";
 
 /** The server of this process (or isolate). */
 export const io: Server = new Server({
@@ -22,6 +27,7 @@ export const io: Server = new Server({
   pingInterval: 1000,
   pingTimeout: 1000,
   connectionStateRecovery: { maxDisconnectionDuration: 10_000 },
+  forwardRequests,
   adapter: createUpstashAdapter({
     url,
     token,
@@ -38,6 +44,16 @@ type Ack = (answer: unknown) => void;
 const adapter = io.of("/").adapter;
 const uid = (adapter as { uid?: string }).uid;
 
+// How many requests other isolates forwarded here (FORWARD=1), for the "forwarded" question.
+let forwardedHere = 0;
+const hooked = adapter as {
+  onForwardedRequest?: ((request: unknown) => Promise<unknown>) | undefined;
+};
+const answer = hooked.onForwardedRequest;
+if (answer) {
+  hooked.onForwardedRequest = (request) => (forwardedHere++, answer(request));
+}
+
 io.on("connection", (socket: Socket) => {
   const room = socket.handshake.auth.room;
   if (!socket.recovered && typeof room === "string") socket.join(room);
@@ -45,6 +61,7 @@ io.on("connection", (socket: Socket) => {
     "whoami",
     (ack: Ack) => ack({ uid, recovered: socket.recovered, rooms: [...socket.rooms].sort() }),
   );
+  socket.on("forwarded", (ack: Ack) => ack(forwardedHere));
   socket.on("count", async (ack: Ack) => ack(await adapter.serverCount()));
   socket.on("broadcast", (event: string, ...args: unknown[]) => io.emit(event, ...args));
   socket.on("to", (room: string, event: string, ...args: unknown[]) => {
@@ -55,4 +72,12 @@ io.on("connection", (socket: Socket) => {
 
 // Not `satisfies Deno.ServeDefaultExport`: io.fetch's `info` parameter (ConnectionInfo) does not
 // accept Deno's ServeHandlerInfo<Addr>, whose remoteAddr may be a UnixAddr.
-export default { fetch: io.fetch };
+export default {
+  fetch: forwardRequests
+    ? async (request: Request) => {
+      const response = await io.fetch(request);
+      if (response.status !== 101) response.headers.set("x-edgeio-node", uid ?? "");
+      return response;
+    }
+    : io.fetch,
+};

@@ -12,6 +12,15 @@ import type { BroadcastOperator, RemoteSocket } from "./broadcast_operator.ts";
 import { Client } from "./client.ts";
 import { type ParserBinary, parserBinary } from "./parser_binary.ts";
 import { type ConnectionInfo, EngineServer } from "./engine/server.ts";
+import type { SessionForwarding } from "./engine/options.ts";
+import {
+  canForward,
+  type ForwardingAdapter,
+  requestFromData,
+  requestToData,
+  responseFromData,
+  responseToData,
+} from "./_forward.ts";
 import { type Middleware, Namespace } from "./namespace.ts";
 import { type NamespaceMatcher, ParentNamespace } from "./parent_namespace.ts";
 import { type ResolvedSocketOptions, resolveServerOptions, type ServerOptions } from "./options.ts";
@@ -42,7 +51,21 @@ export interface IoServerOptions extends ServerOptions {
    * @default {the in-memory Adapter}
    */
   adapter?: AdapterClass;
+  /**
+   * Serves polling clients without sticky sessions (Deno Deploy, `deno serve --parallel`): the
+   * session ids name the adapter's `uid`, and a polling request that reaches a server which does
+   * not hold its session is forwarded through the adapter to the server that does, and answered
+   * with that server's response. Needs a cluster adapter (`ClusterAdapter` or a subclass such as
+   * the Upstash adapter). A WebSocket upgrade that reaches another server is refused with `400`
+   * as before, so such a client stays on polling.
+   * @default {false}
+   */
+  forwardRequests?: boolean;
 }
+
+// How much longer than a parked long poll (answered within pingInterval) a forwarded request
+// may take before the client gets code 1.
+const FORWARD_MARGIN = 5000;
 
 /** The server's own events. */
 export type ServerEvents<
@@ -127,15 +150,46 @@ export class Server<
    */
   constructor(options: IoServerOptions = {}) {
     super();
-    const { adapter, ...rest } = options;
+    const { adapter, forwardRequests, ...rest } = options;
     const { socket, engine } = resolveServerOptions(rest);
     this.options = socket;
     this.adapterClass = adapter ?? Adapter;
     this.encoder = new socket.parser.Encoder();
     this.parserBinary = parserBinary(socket.parser);
-    this.engine = new EngineServer(engine);
+    const forward: SessionForwarding | undefined = forwardRequests
+      ? {
+        self: async () => {
+          const adapter = this.#forwarder();
+          await adapter.ready?.();
+          return adapter.uid;
+        },
+        forward: (owner, request) => this.#forward(owner, request),
+      }
+      : undefined;
+    this.engine = new EngineServer(forward ? { ...engine, forward } : engine);
     this.engine.on("connection", (session) => new Client(this, session));
     this.sockets = this.of("/");
+    if (forward) {
+      const adapter = this.sockets.adapter;
+      if (!canForward(adapter)) {
+        throw new TypeError(
+          "Cannot create server: forwardRequests needs a cluster adapter (a ClusterAdapter)",
+        );
+      }
+      adapter.onForwardedRequest = async (data) =>
+        await responseToData(await this.engine.fetch(requestFromData(data)));
+    }
+  }
+
+  #forwarder(): ForwardingAdapter {
+    return this.sockets.adapter as unknown as ForwardingAdapter;
+  }
+
+  async #forward(owner: string, request: Request): Promise<Response> {
+    const { maxHttpBufferSize, pingInterval } = this.engine.options;
+    const data = await requestToData(request, maxHttpBufferSize);
+    const timeout = pingInterval + FORWARD_MARGIN;
+    return responseFromData(await this.#forwarder().forwardRequest(owner, data, timeout));
   }
 
   /**

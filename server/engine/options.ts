@@ -62,6 +62,54 @@ export interface Timers {
   clearTimeout(id: unknown): void;
 }
 
+/**
+ * How an engine without sticky sessions reaches the owner of a session: the session ids it makes
+ * name it (`<self()>.<random>`), and a polling request for a session it does not hold, whose id
+ * names another owner, is answered by `forward()` instead of with code 1 (`Session ID unknown`).
+ * A `Server` with `forwardRequests: true` makes one over its cluster adapter.
+ *
+ * @example Two engines in one process, each forwarding to the other
+ * ```ts
+ * import { EngineServer, type SessionForwarding } from "@edgeio/edgeio/server";
+ * import assert from "node:assert/strict";
+ *
+ * const engines = new Map<string, EngineServer>();
+ * const forwarding = (self: string): SessionForwarding => ({
+ *   self: () => self,
+ *   forward: (owner, request) => engines.get(owner)!.fetch(request),
+ * });
+ * engines.set("a", new EngineServer({ forward: forwarding("a") }));
+ * engines.set("b", new EngineServer({ forward: forwarding("b") }));
+ *
+ * const open = await engines.get("a")!.fetch(new Request("http://x/engine.io/?EIO=4&transport=polling"));
+ * const { sid } = JSON.parse((await open.text()).slice(1));
+ * assert.match(sid, /^a\./);
+ * const post = await engines.get("b")!.fetch(
+ *   new Request(`http://x/engine.io/?EIO=4&transport=polling&sid=${sid}`, { method: "POST", body: "4hi" }),
+ * );
+ * assert.equal(await post.text(), "ok");
+ * for (const engine of engines.values()) engine.close();
+ * ```
+ */
+export interface SessionForwarding {
+  /**
+   * This engine's owner id, put in front of the session ids it makes; no `.` in it. A handshake
+   * waits for a promise (so the owner can be made ready to receive forwarded requests first).
+   *
+   * @returns The id.
+   */
+  self(): string | Promise<string>;
+  /**
+   * Answers a request for a session that `owner` holds; rejects when it cannot (the client then
+   * gets code 1, `Session ID unknown`).
+   *
+   * @param owner The owner named by the session id.
+   * @param request The request.
+   * @returns The owner's response.
+   */
+  forward(owner: string, request: Request): Promise<Response>;
+}
+
 /** Options of the Engine.IO server. */
 export interface EngineOptions {
   /**
@@ -132,6 +180,13 @@ export interface EngineOptions {
    * Timer functions; the global `setTimeout`/`clearTimeout` by default.
    */
   timers?: Timers;
+  /**
+   * Session ids that name their owner, and polling requests for another owner's sessions
+   * handed to it (see {@linkcode SessionForwarding}); off by default. WebSocket upgrades of
+   * another owner's sessions are still refused (`400`), so such clients stay on polling.
+   * @default {undefined}
+   */
+  forward?: SessionForwarding;
 }
 
 /** Options after defaults, as the engine reads them (see {@linkcode EngineOptions}). */
@@ -164,6 +219,8 @@ export interface ResolvedEngineOptions {
   readonly upgradeWebSocket: WebSocketUpgrader | undefined;
   /** The timers in use. */
   readonly timers: Timers;
+  /** How requests reach the owner of a session, when sessions are not sticky. */
+  readonly forward: SessionForwarding | undefined;
 }
 
 /** The official defaults. */
@@ -228,6 +285,13 @@ export function resolveEngineOptions(options: EngineOptions = {}): ResolvedEngin
     }
   }
   const cookie = options.cookie === true ? {} : options.cookie;
+  const forward = options.forward;
+  if (
+    forward !== undefined &&
+    (typeof forward?.self !== "function" || typeof forward.forward !== "function")
+  ) {
+    throw new TypeError("Cannot create engine: forward must have self() and forward()");
+  }
   return Object.freeze({
     path,
     pingInterval: positive("pingInterval", options.pingInterval ?? d.pingInterval),
@@ -255,5 +319,6 @@ export function resolveEngineOptions(options: EngineOptions = {}): ResolvedEngin
     generateId: options.generateId,
     upgradeWebSocket: options.upgradeWebSocket,
     timers: options.timers ?? GLOBAL_TIMERS,
+    forward,
   });
 }

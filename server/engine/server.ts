@@ -12,6 +12,7 @@ import {
   type EngineOptions,
   type ResolvedEngineOptions,
   resolveEngineOptions,
+  type SessionForwarding,
   type TransportName,
 } from "./options.ts";
 import { PollingTransport } from "./polling.ts";
@@ -187,6 +188,10 @@ export class EngineServer extends Emitter<EngineEvents> {
     const upgrade = request.headers.get("upgrade")?.toLowerCase() === "websocket";
     try {
       if (query.sid !== null) {
+        if (this.options.forward && !upgrade && !this.#sessions.has(query.sid)) {
+          const forwarded = await this.#forward(request, query.sid, this.options.forward);
+          if (forwarded) return forwarded;
+        }
         // Looked up and used without an await in between: the session cannot close meanwhile.
         const session = this.#verifySession(query, upgrade);
         if (upgrade) return await this.#upgrade(request, session, query.protocol);
@@ -207,6 +212,23 @@ export class EngineServer extends Emitter<EngineEvents> {
         context: error.context,
       });
       return errorResponse(error, upgrade, cors);
+    }
+  }
+
+  // A request for another owner's session, answered by that owner; undefined when the sid names
+  // no other owner (the caller answers code 1 as for any unknown sid).
+  async #forward(
+    request: Request,
+    sid: string,
+    forwarding: SessionForwarding,
+  ): Promise<Response | undefined> {
+    const dot = sid.indexOf(".");
+    const owner = sid.slice(0, dot);
+    if (dot <= 0 || owner === await forwarding.self()) return undefined;
+    try {
+      return await forwarding.forward(owner, request);
+    } catch (error) {
+      throw new EngineError(EngineErrorCode.UNKNOWN_SID, { sid, owner, error });
     }
   }
 
@@ -293,6 +315,13 @@ export class EngineServer extends Emitter<EngineEvents> {
       id = await (this.options.generateId ?? generateSessionId)(request);
     } catch (error) {
       throw new EngineError(EngineErrorCode.BAD_REQUEST, { name: "ID_GENERATION_ERROR", error });
+    }
+    if (this.options.forward) {
+      try {
+        id = `${await this.options.forward.self()}.${id}`;
+      } catch (error) {
+        throw new EngineError(EngineErrorCode.BAD_REQUEST, { name: "ID_GENERATION_ERROR", error });
+      }
     }
     const sessionInfo = {
       protocol: query.protocol,
