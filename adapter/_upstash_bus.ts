@@ -34,6 +34,9 @@ export interface BusOptions {
   onReset?(): void;
 }
 
+const TAIL = "local e = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1) " +
+  "if e[1] then return e[1][1] end return false";
+
 /** Publishes to and receives from one channel with its log. */
 export class UpstashBus {
   readonly #o: BusOptions;
@@ -43,6 +46,7 @@ export class UpstashBus {
   #held: [string, string][] | undefined;
   #catchUps = 0;
   #wasUp = false;
+  #starting = false;
 
   constructor(options: BusOptions) {
     this.#o = options;
@@ -86,7 +90,16 @@ export class UpstashBus {
 
   /** Subscribes. */
   start(): void {
-    this.#subscription.start();
+    if (this.#starting) return;
+    this.#starting = true;
+    // The log's newest id before subscribing: the first confirmation then reads back from it,
+    // so what other nodes published while this subscription was being set up is not missed.
+    this.#o.redis.eval(TAIL, [this.#o.logKey], []).then((id) => {
+      if (typeof id === "string" && this.#lastId === undefined) {
+        this.#lastId = id;
+        this.#wasUp = true;
+      }
+    }, () => {}).finally(() => this.#subscription.start());
   }
 
   /**

@@ -88,3 +88,54 @@ Deno.test("UpstashBus reads back what it missed, also when the new stream sends 
   }
   assert.equal(timers.pending, 0);
 });
+
+Deno.test("UpstashBus delivers what was published while its first subscription was set up", async () => {
+  const timers = new FakeTimers();
+  const streams: Stream[] = [];
+  // 1-0 is older than the bus; 2-0 is published after start() and before the confirmation.
+  const log: [string, string][] = [["1-0", "old"]];
+  const delivered: string[] = [];
+  const errors: string[] = [];
+  const bus = new UpstashBus({
+    redis: {
+      eval: (script) =>
+        script.includes("XREVRANGE")
+          ? Promise.resolve(log.at(-1)?.[0] ?? null)
+          : Promise.reject(new Error("not used")),
+      xrange: (_key, start) =>
+        Promise.resolve(log.filter(([id]) => id >= start).map(([id, m]) => [id, ["m", m]])),
+    },
+    url: "https://example.upstash.io",
+    token: "t",
+    fetch: () => {
+      const stream = new Stream();
+      streams.push(stream);
+      return Promise.resolve(new Response(stream.body));
+    },
+    channel: "ch",
+    logKey: "log",
+    logSize: 100,
+    maxPending: 10,
+    maxRetryTime: 1000,
+    idleTimeout: 60_000,
+    retry: { min: 10, max: 10 },
+    timers,
+    onMessage: (id, message) => delivered.push(`${id} ${message}`),
+    onError: (error) => errors.push(error.message),
+  });
+  try {
+    bus.start();
+    await settle();
+    log.push(["2-0", "early"]);
+    streams[0]!.send("subscribe,ch,1");
+    log.push(["3-0", "live"]);
+    streams[0]!.send("message,ch,3-0 live");
+    await settle();
+    await settle();
+    assert.deepEqual(delivered, ["2-0 early", "3-0 live"]);
+    assert.deepEqual(errors, []);
+  } finally {
+    bus.close();
+  }
+  assert.equal(timers.pending, 0);
+});
