@@ -241,6 +241,17 @@ export class Adapter extends Emitter<AdapterEvents> {
   /** Starts the adapter; nothing to start in memory. */
   init(): void | Promise<void> {}
 
+  /**
+   * Resolves once the adapter delivers what other servers send; the namespace waits for it
+   * before it admits a socket, so a client never misses a broadcast sent after it connected.
+   * At once in memory.
+   *
+   * @returns When it is ready.
+   */
+  ready(): Promise<void> {
+    return Promise.resolve();
+  }
+
   /** Stops the adapter and forgets the recovery sessions and log. */
   close(): void | Promise<void> {
     this.#recovery?.clear();

@@ -220,7 +220,7 @@ export abstract class ClusterAdapter extends Adapter {
    * await io.close();
    * ```
    */
-  ready(): Promise<void> {
+  override ready(): Promise<void> {
     return Promise.resolve();
   }
 

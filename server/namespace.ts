@@ -349,6 +349,9 @@ export class Namespace<
         return;
       }
     }
+    // A lazily connecting adapter connects first (bounded by its own timeout), so broadcasts
+    // sent after the client hears "connect" reach it.
+    await this.adapter.ready();
     if (client.conn.readyState !== "open") return;
     this.sockets.set(socket.id, socket);
     socket.connectedAtOffset = this.adapter.currentOffset();
