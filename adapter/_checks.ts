@@ -21,6 +21,46 @@ export function show(value: unknown): string {
   }
 }
 
+/**
+ * An option that must be a finite number above zero.
+ *
+ * @param subject What is being made, e.g. "UpstashAdapter".
+ */
+export function checkPositive(subject: string, name: string, value: unknown): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw new RangeError(
+      `Cannot create ${subject}: ${name} must be a positive number, current value is ${
+        show(value)
+      }`,
+    );
+  }
+  return value;
+}
+
+/**
+ * An option that must be a non-empty string.
+ *
+ * @param subject What is being made, e.g. "UpstashAdapter".
+ */
+export function checkText(subject: string, name: string, value: unknown): string {
+  if (typeof value !== "string" || value === "") {
+    throw new TypeError(
+      `Cannot create ${subject}: ${name} must be a non-empty string, current value is ${
+        show(value)
+      }`,
+    );
+  }
+  return value;
+}
+
+/**
+ * A jittered exponential delay: from half to all of `min · 2^attempt`, capped at `max`.
+ */
+export function backoffDelay(min: number, max: number, attempt: number): number {
+  const base = Math.min(max, min * 2 ** attempt);
+  return base / 2 + Math.random() * base / 2;
+}
+
 function fail(action: string, rule: string, value: unknown): TypeError {
   return new TypeError(`Cannot ${action}: ${rule}, current value is ${show(value)}`);
 }

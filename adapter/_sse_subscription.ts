@@ -5,6 +5,7 @@
 // carries nothing for `idleTimeout` is taken for dead (the adapter's own heartbeats come back
 // through it, so a live stream is never idle that long).
 
+import { backoffDelay } from "./_checks.ts";
 import type { ClusterTimers } from "./_cluster_requests.ts";
 
 /** What a subscription needs. */
@@ -155,8 +156,7 @@ export class SseSubscription {
 
   #scheduleRetry(): void {
     const { min, max } = this.#o.retry;
-    const base = Math.min(max, min * 2 ** this.#attempt++);
-    const delay = base / 2 + Math.random() * base / 2;
+    const delay = backoffDelay(min, max, this.#attempt++);
     this.#retryTimer = this.#o.timers.setTimeout(() => {
       if (!this.#closed) void this.#run();
     }, delay);

@@ -6,6 +6,7 @@
 // a message that cannot be queued or outlives `maxRetryTime` is reported, never dropped
 // silently.
 
+import { backoffDelay } from "./_checks.ts";
 import type { ClusterTimers } from "./_cluster_requests.ts";
 
 /** The few commands the log needs, as @upstash/redis offers them. */
@@ -218,9 +219,11 @@ export class LogPublisher {
         o.onError(cause, 0);
       }
       await new Promise<void>((resolve) => {
-        const base = Math.min(o.retry.max, o.retry.min * 2 ** this.#attempt++);
         this.#wake = resolve;
-        this.#timer = o.timers.setTimeout(resolve, base / 2 + Math.random() * base / 2);
+        this.#timer = o.timers.setTimeout(
+          resolve,
+          backoffDelay(o.retry.min, o.retry.max, this.#attempt++),
+        );
       });
       this.#wake = undefined;
     }

@@ -1,6 +1,6 @@
 // The options of the Node-compatible Upstash adapter, resolved and checked once.
 
-import { show } from "./_checks.ts";
+import { checkPositive, checkText, show } from "./_checks.ts";
 import type { AdapterOptions } from "./adapter.ts";
 
 /**
@@ -93,24 +93,8 @@ export interface ResolvedUpstashNodeOptions {
 }
 
 const ACTION = "Cannot create UpstashNodeAdapter";
-
-function positive(name: string, value: unknown): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw new RangeError(
-      `${ACTION}: ${name} must be a positive number, current value is ${show(value)}`,
-    );
-  }
-  return value;
-}
-
-function text(name: string, value: unknown): string {
-  if (typeof value !== "string" || value === "") {
-    throw new TypeError(
-      `${ACTION}: ${name} must be a non-empty string, current value is ${show(value)}`,
-    );
-  }
-  return value;
-}
+const positive = (name: string, value: unknown) => checkPositive("UpstashNodeAdapter", name, value);
+const text = (name: string, value: unknown) => checkText("UpstashNodeAdapter", name, value);
 
 function flag(name: string, value: unknown): boolean {
   if (typeof value !== "boolean") {

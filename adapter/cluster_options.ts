@@ -4,7 +4,7 @@
  * @module
  */
 
-import { show } from "./_checks.ts";
+import { checkPositive, show } from "./_checks.ts";
 import type { ClusterTimers } from "./_cluster_requests.ts";
 import type { AdapterOptions } from "./adapter.ts";
 
@@ -72,7 +72,8 @@ export const CLUSTER_DEFAULTS: Readonly<{
   requestsTimeout: number;
 }> = Object.freeze({ heartbeatInterval: 5000, heartbeatTimeout: 10_000, requestsTimeout: 5000 });
 
-const GLOBAL_TIMERS: ClusterTimers = {
+/** The runtime's own timers: the default of every adapter's `timers` option. */
+export const GLOBAL_TIMERS: ClusterTimers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (id) => clearTimeout(id as number),
 };
@@ -87,16 +88,7 @@ export interface ResolvedClusterOptions {
   readonly uid: string | undefined;
 }
 
-function positive(name: string, value: unknown): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw new RangeError(
-      `Cannot create ClusterAdapter: ${name} must be a positive number, current value is ${
-        show(value)
-      }`,
-    );
-  }
-  return value;
-}
+const positive = (name: string, value: unknown) => checkPositive("ClusterAdapter", name, value);
 
 /**
  * Applies the defaults and checks the result.

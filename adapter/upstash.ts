@@ -63,6 +63,7 @@ import {
   type UpstashCommands,
 } from "./upstash_options.ts";
 import type { ClusterTimers } from "./_cluster_requests.ts";
+import { GLOBAL_TIMERS } from "./cluster_options.ts";
 import type {
   AdapterNamespace,
   AdapterSocket,
@@ -132,10 +133,7 @@ export class UpstashAdapter extends ClusterAdapter {
         signal: () => this.#abort.signal,
       }) as unknown as UpstashCommands;
     const base = `${o.key}#${nsp.name}#`;
-    const timers = this.#timers = options.timers ?? {
-      setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms),
-      clearTimeout: (id: unknown) => clearTimeout(id as number),
-    };
+    const timers = this.#timers = options.timers ?? GLOBAL_TIMERS;
     this.#bus = new UpstashBus({
       redis,
       url: o.url,

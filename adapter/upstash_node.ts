@@ -55,7 +55,8 @@
 
 import type { Packet } from "../parser/socket_packet.ts";
 import { checkArray, checkFunction } from "./_checks.ts";
-import { type ClusterTimers, randomId } from "./_cluster_requests.ts";
+import { randomId } from "./_cluster_requests.ts";
+import { GLOBAL_TIMERS } from "./cluster_options.ts";
 import { NodeBus } from "./_upstash_node_bus.ts";
 import { handleBroadcast, handleRequest, type IncomingHost } from "./_upstash_node_incoming.ts";
 import {
@@ -105,11 +106,6 @@ export const base64MsgpackParser: {
   /** Decodes base64 MessagePack; binary comes back as `Uint8Array`. */
   decode(text: string): unknown;
 } = base64Msgpack;
-
-const GLOBAL_TIMERS: ClusterTimers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (id) => clearTimeout(id as number),
-};
 
 /**
  * The adapter of one namespace, speaking the protocol of `@socket.io/redis-adapter` 8.3 over

@@ -4,7 +4,10 @@
  * @module
  */
 
-import { show } from "./_checks.ts";
+import { checkPositive, checkText, show } from "./_checks.ts";
+
+const positive = (name: string, value: unknown) => checkPositive("UpstashAdapter", name, value);
+const text = (name: string, value: unknown) => checkText("UpstashAdapter", name, value);
 import { CLUSTER_DEFAULTS, type ClusterAdapterOptions } from "./cluster_options.ts";
 
 /** The commands the Upstash adapter sends, as an `@upstash/redis` client offers them. */
@@ -98,28 +101,6 @@ export interface ResolvedUpstashOptions {
   readonly requestsTimeout: number;
   readonly retry: { min: number; max: number };
   readonly lazy: boolean;
-}
-
-function positive(name: string, value: unknown): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw new RangeError(
-      `Cannot create UpstashAdapter: ${name} must be a positive number, current value is ${
-        show(value)
-      }`,
-    );
-  }
-  return value;
-}
-
-function text(name: string, value: unknown): string {
-  if (typeof value !== "string" || value === "") {
-    throw new TypeError(
-      `Cannot create UpstashAdapter: ${name} must be a non-empty string, current value is ${
-        show(value)
-      }`,
-    );
-  }
-  return value;
 }
 
 /**
