@@ -109,6 +109,8 @@ export class Socket<
   #flags: Flags = {};
   #subs: (() => unknown)[] | undefined;
   #queue: Queued[] = [];
+  // Replaced, never changed in place, so a listener that adds or removes one does not disturb
+  // the dispatch under way.
   #any: AnyFn[] = [];
   #anyOut: AnyFn[] = [];
 
@@ -262,7 +264,7 @@ export class Socket<
    * @returns This socket.
    */
   onAny(listener: AnyFn): this {
-    this.#any.push(listener);
+    this.#any = [...this.#any, listener];
     return this;
   }
 
@@ -273,7 +275,7 @@ export class Socket<
    * @returns This socket.
    */
   prependAny(listener: AnyFn): this {
-    this.#any.unshift(listener);
+    this.#any = [listener, ...this.#any];
     return this;
   }
 
@@ -304,7 +306,7 @@ export class Socket<
    * @returns This socket.
    */
   onAnyOutgoing(listener: AnyFn): this {
-    this.#anyOut.push(listener);
+    this.#anyOut = [...this.#anyOut, listener];
     return this;
   }
 
@@ -315,7 +317,7 @@ export class Socket<
    * @returns This socket.
    */
   prependAnyOutgoing(listener: AnyFn): this {
-    this.#anyOut.unshift(listener);
+    this.#anyOut = [listener, ...this.#anyOut];
     return this;
   }
 
@@ -414,7 +416,7 @@ export class Socket<
 
   #send(packet: Outgoing): void {
     if (this.#anyOut.length && packet.data) {
-      for (const listener of this.#anyOut.slice()) listener.apply(this, packet.data as unknown[]);
+      for (const listener of this.#anyOut) listener.apply(this, packet.data as unknown[]);
     }
     this.#packet(packet);
   }
@@ -491,7 +493,7 @@ export class Socket<
   }
 
   #emitEvent(args: unknown[]): void {
-    for (const listener of this.#any.slice()) listener.apply(this, args);
+    for (const listener of this.#any) listener.apply(this, args);
     this.emitUntyped(args[0] as string, ...args.slice(1));
     const last = args[args.length - 1];
     if (this.#pid && args.length > 1 && typeof last === "string") this.#offset = last;

@@ -75,6 +75,7 @@ export interface Queued extends EnginePacket {
 }
 
 let priorWebsocketSuccess = false;
+const utf8 = new TextEncoder();
 
 /**
  * An Engine.IO client connection. It connects as soon as it is made.
@@ -356,7 +357,7 @@ export class EngineSocket extends Emitter<EngineSocketEvents> {
       const data = buffer[i]!.data;
       if (data !== undefined) {
         size += typeof data === "string"
-          ? new TextEncoder().encode(data).length
+          ? utf8.encode(data).length
           : Math.ceil(((data as ArrayBuffer).byteLength ?? 0) * 4 / 3);
       }
       if (i > 0 && size > max) return buffer.slice(0, i);
