@@ -41,11 +41,11 @@ io.on("connection", (socket) => {
 });
 
 // bunHandler() gives Bun.serve the fetch and websocket handlers, and idle timeouts that fit the
-// heartbeat (read from the engine's options, hence `io.engine.options`).
+// heartbeat and message size limit (read from the server's engine options).
 const server = Bun.serve({
   hostname: Bun.env.HOST ?? "127.0.0.1",
   port: Number(Bun.env.PORT ?? 3000),
-  ...bunHandler({ fetch: io.fetch, options: io.engine.options }),
+  ...bunHandler(io),
 });
 // deno-lint-ignore no-console -- tells the user (and the test) where to go
 console.log(`listening on http://${server.hostname}:${server.port}`);

@@ -81,11 +81,24 @@ export interface FetchHandler {
   /** Answers a request; `info` carries the peer's address. */
   fetch(request: Request, info?: ConnectionInfo): Response | Promise<Response>;
   /** The engine's options, read (when present) to size the idle timeouts. */
-  readonly options?: {
-    readonly pingInterval?: number;
-    readonly pingTimeout?: number;
-    readonly maxHttpBufferSize?: number;
-  };
+  readonly options?: EngineLimits | object;
+  /** A Socket.IO `Server`'s engine, whose options are read instead when present. */
+  readonly engine?: { readonly options: EngineLimits };
+}
+
+/** The engine options {@linkcode bunHandler} sizes Bun's limits from. */
+export interface EngineLimits {
+  /** Milliseconds between the server's pings. */
+  readonly pingInterval?: number;
+  /** Milliseconds the server waits for a pong. */
+  readonly pingTimeout?: number;
+  /** The largest message the engine accepts, in bytes. */
+  readonly maxHttpBufferSize?: number;
+}
+
+// The engine options of an EngineServer, or of a Socket.IO Server's engine.
+function limitsOf(handler: FetchHandler): EngineLimits {
+  return handler.engine?.options ?? (handler.options as EngineLimits | undefined) ?? {};
 }
 
 /** Options of {@linkcode bunHandler}. */
@@ -168,10 +181,10 @@ export const upgradeWebSocket: WebSocketUpgrader = (
 };
 
 /**
- * Makes the `Bun.serve` options that serve `handler` (an `EngineServer`) over HTTP and
- * WebSocket: `fetch`, `websocket`, and idle timeouts sized to the engine's heartbeat.
+ * Makes the `Bun.serve` options that serve `handler` (a Socket.IO `Server` or an `EngineServer`)
+ * over HTTP and WebSocket: `fetch`, `websocket`, and idle timeouts sized to the engine's heartbeat.
  *
- * @param handler The engine, built with `upgradeWebSocket` from this module.
+ * @param handler The server or engine, built with `upgradeWebSocket` from this module.
  * @param options Idle timeouts, when the computed ones do not fit.
  * @returns The options to spread into `Bun.serve`.
  * @throws {RangeError} On an idle timeout out of Bun's range.
@@ -190,6 +203,18 @@ export const upgradeWebSocket: WebSocketUpgrader = (
  * engine.close();
  * // Bun.serve({ port: 3000, ...options });
  * ```
+ *
+ * @example A Socket.IO server is passed as it is
+ * ```ts
+ * import { Server } from "@edgeio/edgeio";
+ * import { bunHandler, upgradeWebSocket } from "@edgeio/edgeio/bun";
+ * import assert from "node:assert/strict";
+ *
+ * const io = new Server({ upgradeWebSocket, pingInterval: 10000, pingTimeout: 5000 });
+ * assert.equal(bunHandler(io).idleTimeout, 20);
+ * await io.close();
+ * // Bun.serve({ port: 3000, ...bunHandler(io) });
+ * ```
  */
 export function bunHandler(
   handler: FetchHandler,
@@ -202,7 +227,8 @@ export function bunHandler(
   const websocketIdleTimeout = options.websocketIdleTimeout === undefined
     ? fit(heartbeat, BUN_WS_IDLE)
     : seconds("websocketIdleTimeout", options.websocketIdleTimeout, BUN_WS_IDLE.max);
-  const maxHttpBufferSize = handler.options?.maxHttpBufferSize ?? ENGINE_DEFAULTS.maxHttpBufferSize;
+  const maxHttpBufferSize = limitsOf(handler).maxHttpBufferSize ??
+    ENGINE_DEFAULTS.maxHttpBufferSize;
   return {
     fetch: async (request, server) => {
       servers.set(request, server);
@@ -259,8 +285,8 @@ function adapt(ws: BunServerWebSocket): WebSocketLike {
 // The longest a client may legitimately stay silent, in whole seconds with slack: a parked GET
 // waits up to pingInterval for the next ping, and the client may take pingTimeout to answer.
 function heartbeatSeconds(handler: FetchHandler): number {
-  const pingInterval = handler.options?.pingInterval ?? ENGINE_DEFAULTS.pingInterval;
-  const pingTimeout = handler.options?.pingTimeout ?? ENGINE_DEFAULTS.pingTimeout;
+  const { pingInterval = ENGINE_DEFAULTS.pingInterval, pingTimeout = ENGINE_DEFAULTS.pingTimeout } =
+    limitsOf(handler);
   return Math.ceil((pingInterval + pingTimeout) / 1000) + MARGIN_SECONDS;
 }
 

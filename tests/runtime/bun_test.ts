@@ -2,7 +2,7 @@
 // process shows (idle timeouts, refused upgrades, binary frames, aborted polls), against
 // scripts/fixture_engine_bun.ts.
 import assert from "node:assert/strict";
-import { EngineServer, type Session } from "../../server/mod.ts";
+import { EngineServer, Server, type Session } from "../../server/mod.ts";
 import {
   bunHandler,
   type BunServer,
@@ -151,6 +151,29 @@ Deno.test("bunHandler() sizes Bun's idle timeouts to the engine's heartbeat", ()
   assert.equal(bunHandler(handler({}), { idleTimeout: 30 }).idleTimeout, 30);
   assert.throws(() => bunHandler(handler({}), { idleTimeout: 256 }), RangeError);
   assert.throws(() => bunHandler(handler({}), { websocketIdleTimeout: 1.5 }), RangeError);
+});
+
+Deno.test("bunHandler() takes a Socket.IO Server and reads its engine's options", async () => {
+  const io = new Server({
+    upgradeWebSocket,
+    pingInterval: 100000,
+    pingTimeout: 50000,
+    maxHttpBufferSize: 20 * 1024 * 1024,
+  });
+  try {
+    const options = bunHandler(io);
+    assert.equal(options.idleTimeout, 155, "100 s + 50 s + 5 s of slack");
+    assert.equal(options.websocket.maxPayloadLength, 20 * 1024 * 1024 + 1);
+    const server = new FakeBunServer();
+    const response = await options.fetch(
+      new Request("http://localhost/socket.io/?EIO=4&transport=polling"),
+      server as unknown as Parameters<typeof options.fetch>[1],
+    );
+    assert.equal(response?.status, 200);
+    assert.match(await response!.text(), /^0\{"sid":/);
+  } finally {
+    await io.close();
+  }
 });
 
 // --- a real Bun process ----------------------------------------------------------------------
