@@ -14,6 +14,8 @@ import {
 import { type AdapterClass, type IoServerOptions, Server } from "../../server/mod.ts";
 import { upgradeWebSocket } from "../../server/runtime/deno.ts";
 import { FakeTimers } from "../server/_fakes.ts";
+import { once, times, within } from "../_wait.ts";
+export { once, times, within };
 
 export type { ClientSocket };
 
@@ -184,56 +186,6 @@ export async function withCluster(
   }
   assert.equal(bus.size, 0, "every adapter left the bus");
   assert.equal(timers.pending, 0, "no timer left behind");
-}
-
-/** Settles as `promise` does, or rejects after `ms` of real time; the timer never outlives it. */
-export function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the test did not end within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Resolves with the arguments of the next `event`, or rejects after `ms` (real time). */
-export function once(
-  target: { once(event: string, fn: (...args: unknown[]) => void): unknown },
-  event: string,
-  ms = 3000,
-): Promise<unknown[]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "${event}" within ${ms} ms`)), ms);
-    target.once(event, (...args: unknown[]) => {
-      clearTimeout(timer);
-      resolve(args);
-    });
-  });
-}
-
-/** Resolves once `target` got `event` `n` times, or rejects after `ms` (real time). */
-export function times(
-  target: {
-    on(event: string, fn: () => void): unknown;
-    off(event: string, fn: () => void): unknown;
-  },
-  event: string,
-  n: number,
-  ms = 3000,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let seen = 0;
-    const timer = setTimeout(() => {
-      target.off(event, count);
-      reject(new Error(`${seen} of ${n} "${event}" within ${ms} ms`));
-    }, ms);
-    function count() {
-      if (++seen < n) return;
-      clearTimeout(timer);
-      target.off(event, count);
-      resolve();
-    }
-    target.on(event, count);
-  });
 }
 
 /** Resolves with what `n` clients each receive as their next `event`, in client order. */

@@ -7,6 +7,8 @@ import type { UpstashAdapterOptions } from "../../adapter/upstash_options.ts";
 import { type IoServerOptions, Server } from "../../server/mod.ts";
 import { upgradeWebSocket } from "../../server/runtime/deno.ts";
 import { startUpstashStore, type UpstashStore } from "../fixtures/mod.ts";
+import { once, times, within } from "../_wait.ts";
+export { once, times, within };
 
 export type { ClientSocket };
 
@@ -104,55 +106,6 @@ export async function withUpstashCluster(
   }
 }
 
-/** Resolves with the arguments of the next `event`, or rejects after `ms`. */
-export function once(
-  target: {
-    once(event: string, fn: (...args: unknown[]) => void): unknown;
-    off(event: string, fn: (...args: unknown[]) => void): unknown;
-  },
-  event: string,
-  ms = 5000,
-): Promise<unknown[]> {
-  return new Promise((resolve, reject) => {
-    const listener = (...args: unknown[]) => {
-      clearTimeout(timer);
-      resolve(args);
-    };
-    const timer = setTimeout(() => {
-      target.off(event, listener);
-      reject(new Error(`no "${event}" within ${ms} ms`));
-    }, ms);
-    target.once(event, listener);
-  });
-}
-
-/** Resolves with the arguments of the next `count` events `event`, or rejects after `ms`. */
-export function times(
-  target: {
-    on(event: string, fn: (...args: unknown[]) => void): unknown;
-    off(event: string, fn: (...args: unknown[]) => void): unknown;
-  },
-  event: string,
-  count: number,
-  ms = 5000,
-): Promise<unknown[][]> {
-  return new Promise((resolve, reject) => {
-    const got: unknown[][] = [];
-    const listener = (...args: unknown[]) => {
-      got.push(args);
-      if (got.length < count) return;
-      clearTimeout(timer);
-      target.off(event, listener);
-      resolve(got);
-    };
-    const timer = setTimeout(() => {
-      target.off(event, listener);
-      reject(new Error(`${got.length} of ${count} "${event}" within ${ms} ms`));
-    }, ms);
-    target.on(event, listener);
-  });
-}
-
 /** Polls `check` until it returns true; rejects after `ms` with `what`. */
 export async function until(
   check: () => boolean | Promise<boolean>,
@@ -168,15 +121,6 @@ export async function until(
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Settles as `promise` does, or rejects after `ms`; the timer never outlives it. */
-export function within<T>(promise: Promise<T>, ms: number, what = "the step"): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not end within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** A forwarder in front of one server at a time: the same client URL reaches another server. */

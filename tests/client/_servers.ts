@@ -7,6 +7,8 @@ import { io, type LookupOptions, type Socket as ClientSocket } from "../../clien
 import { Server, type Socket, type Timers } from "../../server/mod.ts";
 import { upgradeWebSocket } from "../../server/runtime/deno.ts";
 import { startServer } from "../_process.ts";
+import { once, times as collect } from "../_wait.ts";
+export { collect, once };
 
 export interface StartOptions {
   /** A fixed port, to start a server again where a stopped one listened. */
@@ -179,49 +181,6 @@ function install(io: Server): void {
       });
     });
   }
-}
-
-/** Resolves with the arguments of the next `event`, or rejects after `ms`. */
-export function once(
-  target: { once(event: string, fn: Fn): unknown; off(event: string, fn: Fn): unknown },
-  event: string,
-  ms = 3000,
-): Promise<unknown[]> {
-  return new Promise((resolve, reject) => {
-    const listener = (...args: unknown[]) => {
-      clearTimeout(timer);
-      resolve(args);
-    };
-    const timer = setTimeout(() => {
-      target.off(event, listener);
-      reject(new Error(`no "${event}" within ${ms} ms`));
-    }, ms);
-    target.once(event, listener);
-  });
-}
-
-/** Resolves with the arguments of the next `count` `event`s, or rejects after `ms`. */
-export function collect(
-  target: { on(event: string, fn: Fn): unknown; off(event: string, fn: Fn): unknown },
-  event: string,
-  count: number,
-  ms = 3000,
-): Promise<unknown[][]> {
-  return new Promise((resolve, reject) => {
-    const seen: unknown[][] = [];
-    const listener = (...args: unknown[]) => {
-      seen.push(args);
-      if (seen.length < count) return;
-      clearTimeout(timer);
-      target.off(event, listener);
-      resolve(seen);
-    };
-    const timer = setTimeout(() => {
-      target.off(event, listener);
-      reject(new Error(`${seen.length} of ${count} "${event}" within ${ms} ms`));
-    }, ms);
-    target.on(event, listener);
-  });
 }
 
 /**

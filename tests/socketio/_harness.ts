@@ -3,6 +3,8 @@
 import { io as connectClient, type Socket as ClientSocket } from "socket.io-client";
 import { type IoServerOptions, Server } from "../../server/mod.ts";
 import { upgradeWebSocket } from "../../server/runtime/deno.ts";
+import { once } from "../_wait.ts";
+export { once };
 
 export type { ClientSocket };
 
@@ -39,21 +41,6 @@ export async function withServer(
     await io.close();
     await server.shutdown();
   }
-}
-
-/** Resolves with the arguments of the next `event`, or rejects after `ms`. */
-export function once(
-  target: { once(event: string, fn: (...args: unknown[]) => void): unknown },
-  event: string,
-  ms = 5000,
-): Promise<unknown[]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "${event}" within ${ms} ms`)), ms);
-    target.once(event, (...args: unknown[]) => {
-      clearTimeout(timer);
-      resolve(args);
-    });
-  });
 }
 
 export const TRANSPORTS: Array<[string, Record<string, unknown>]> = [
