@@ -52,6 +52,12 @@ export interface MessageHost {
   forwarded(message: Extract<ClusterMessage, { type: MessageType.FORWARD_REQUEST }>): void;
   /** Hands the answer to a request this server forwarded. */
   forwardAnswered(message: Extract<ClusterMessage, { type: MessageType.FORWARD_RESPONSE }>): void;
+  /** Takes a WebSocket upgrade relayed to this server (RELAY_OPEN). */
+  relayOpened(message: Extract<ClusterMessage, { type: MessageType.RELAY_OPEN }>): void;
+  /** Hands a frame or a close to its relay. */
+  relayed(
+    message: Extract<ClusterMessage, { type: MessageType.RELAY_FRAME | MessageType.RELAY_CLOSE }>,
+  ): void;
 }
 
 /** Broadcast options as plain data. */
@@ -89,6 +95,11 @@ export function handleMessage(message: ClusterMessage, local: MessageHost): void
       return local.forwarded(message);
     case MessageType.FORWARD_RESPONSE:
       return local.forwardAnswered(message);
+    case MessageType.RELAY_OPEN:
+      return local.relayOpened(message);
+    case MessageType.RELAY_FRAME:
+    case MessageType.RELAY_CLOSE:
+      return local.relayed(message);
     case MessageType.BROADCAST: {
       const { requestId } = message.data;
       // A copy: delivery sets its ack id and may append an offset, and a transport that passes

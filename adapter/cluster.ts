@@ -10,6 +10,7 @@ import type { Packet } from "../parser/socket_packet.ts";
 import { checkArray, checkFunction } from "./_checks.ts";
 import { Forwards } from "./_cluster_forwards.ts";
 import { Nodes } from "./_cluster_nodes.ts";
+import { Relays } from "./_cluster_relays.ts";
 import {
   encodeOptions,
   handleMessage,
@@ -31,6 +32,7 @@ import {
   type ForwardedRequest,
   type ForwardedResponse,
   MessageType,
+  type RelayLink,
 } from "./cluster_message.ts";
 import {
   type ClusterAdapterOptions,
@@ -99,6 +101,7 @@ export abstract class ClusterAdapter extends Adapter {
   #uid: string | undefined;
   #state: "new" | "running" | "closed" = "new";
   readonly #forwards: Forwards;
+  readonly #relays = new Relays((peer, body) => this.#respond(peer, body));
 
   /**
    * Answers an HTTP request another server forwarded here because this server owns its session
@@ -126,6 +129,32 @@ export abstract class ClusterAdapter extends Adapter {
   onForwardedRequest: ((request: ForwardedRequest) => Promise<ForwardedResponse>) | undefined;
 
   /**
+   * Answers a WebSocket upgrade another server relays here because this server owns its
+   * session (see {@linkcode ClusterAdapter.openRelay}): `101` when the session takes `link` as
+   * its WebSocket, else the response the server would answer directly. A `Server` with
+   * `forwardRequests: true` installs it on the adapter of `/`.
+   *
+   * @example A Server with `forwardRequests: true` installs it
+   * ```ts
+   * import { ClusterAdapter, type ClusterMessage } from "@edgeio/edgeio/adapter";
+   * import { Server } from "@edgeio/edgeio/server";
+   * import assert from "node:assert/strict";
+   *
+   * class Alone extends ClusterAdapter {
+   *   protected override doPublish(_message: ClusterMessage): Promise<void> {
+   *     return Promise.resolve();
+   *   }
+   * }
+   * const io = new Server({ adapter: Alone, forwardRequests: true });
+   * assert.equal(typeof (io.of("/").adapter as Alone).onRelayRequest, "function");
+   * await io.close();
+   * ```
+   */
+  onRelayRequest:
+    | ((request: ForwardedRequest, link: RelayLink) => Promise<ForwardedResponse>)
+    | undefined;
+
+  /**
    * Makes the adapter of a namespace. Nothing starts here: no I/O, no timer, no random id.
    *
    * @param nsp The namespace.
@@ -145,6 +174,7 @@ export abstract class ClusterAdapter extends Adapter {
       dropped: (uid) => {
         this.#requests.drop(uid);
         this.#forwards.drop(uid);
+        this.#relays.drop(uid);
       },
     });
     if (resolved.uid !== undefined) this.#uid = resolved.uid;
@@ -194,6 +224,7 @@ export abstract class ClusterAdapter extends Adapter {
     this.#nodes.stop();
     this.#requests.closeAll();
     this.#forwards.closeAll();
+    this.#relays.endAll("the adapter closed");
     void super.close();
     return sent;
   }
@@ -222,6 +253,32 @@ export abstract class ClusterAdapter extends Adapter {
    */
   override ready(): Promise<void> {
     return Promise.resolve();
+  }
+
+  /**
+   * Resolves once messages addressed to this server (forwarded requests, relayed WebSockets)
+   * reach it: as {@linkcode ClusterAdapter.ready} here; a subclass with a channel of its own for
+   * them opens it first.
+   *
+   * @returns When it is ready.
+   *
+   * @example
+   * ```ts
+   * import { ClusterAdapter, type ClusterMessage } from "@edgeio/edgeio/adapter";
+   * import { Server } from "@edgeio/edgeio/server";
+   *
+   * class Alone extends ClusterAdapter {
+   *   protected override doPublish(_message: ClusterMessage): Promise<void> {
+   *     return Promise.resolve();
+   *   }
+   * }
+   * const io = new Server({ adapter: Alone });
+   * await (io.of("/").adapter as Alone).readyToForward();
+   * await io.close();
+   * ```
+   */
+  readyToForward(): Promise<void> {
+    return this.ready();
   }
 
   /** The number of servers alive in the cluster, this one included. */
@@ -392,6 +449,18 @@ export abstract class ClusterAdapter extends Adapter {
     request: ForwardedRequest,
     timeout: number,
   ): Promise<ForwardedResponse> {
+    return this.#ask(owner, timeout, (requestId) => ({
+      type: MessageType.FORWARD_REQUEST,
+      data: { requestId, target: owner, request },
+    }));
+  }
+
+  // Sends `owner` a request made with its id and waits for its FORWARD_RESPONSE.
+  #ask(
+    owner: string,
+    timeout: number,
+    make: (requestId: string) => Outgoing,
+  ): Promise<ForwardedResponse> {
     if (this.#state !== "running") {
       return Promise.reject(new Error("Cannot forward request: the adapter is not running"));
     }
@@ -400,11 +469,93 @@ export abstract class ClusterAdapter extends Adapter {
     if (!this.#nodes.live().includes(owner)) {
       timeout = Math.min(timeout, this.#options.requestsTimeout);
     }
-    return this.#forwards.open(owner, timeout, (requestId) =>
-      this.#respond(owner, {
-        type: MessageType.FORWARD_REQUEST,
-        data: { requestId, target: owner, request },
-      }));
+    return this.#forwards.open(owner, timeout, (requestId) => {
+      void this.#respond(owner, make(requestId));
+    });
+  }
+
+  /**
+   * Asks the server `owner` to take a WebSocket upgrade for a session it owns. Resolves with its
+   * answer: status `101` and a `link` when it accepted (frames then go both ways over the
+   * cluster; the caller attaches to the link and upgrades the client's connection), else the
+   * error response it would answer directly. Rejects as {@linkcode ClusterAdapter.forwardRequest}.
+   *
+   * @param owner The uid of the server that owns the request's session.
+   * @param request The upgrade request, as plain data.
+   * @param timeout Milliseconds to wait for the answer.
+   * @returns The owner's answer, with the link when accepted.
+   *
+   * @example A server nobody answers for
+   * ```ts
+   * import { ClusterAdapter, type ClusterMessage } from "@edgeio/edgeio/adapter";
+   * import { Server } from "@edgeio/edgeio/server";
+   * import assert from "node:assert/strict";
+   *
+   * class Alone extends ClusterAdapter {
+   *   constructor(nsp: ConstructorParameters<typeof ClusterAdapter>[0]) {
+   *     super(nsp, { requestsTimeout: 50 });
+   *   }
+   *   protected override doPublish(_message: ClusterMessage): Promise<void> {
+   *     return Promise.resolve();
+   *   }
+   * }
+   * const io = new Server({ adapter: Alone, forwardRequests: true });
+   * const adapter = io.of("/").adapter as Alone;
+   * await assert.rejects(
+   *   adapter.openRelay("nobody", { method: "GET", url: "http://x/", headers: [] }, 1000),
+   *   { message: "Cannot forward request: nobody did not answer within 50 ms" },
+   * );
+   * await io.close();
+   * ```
+   */
+  async openRelay(
+    owner: string,
+    request: ForwardedRequest,
+    timeout: number,
+  ): Promise<{ response: ForwardedResponse; link?: RelayLink }> {
+    let link: RelayLink | undefined;
+    try {
+      const response = await this.#ask(owner, timeout, (requestId) => {
+        link = this.#relays.open(requestId, owner);
+        return { type: MessageType.RELAY_OPEN, data: { requestId, target: owner, request } };
+      });
+      if (response.status === 101) return { response, link: link! };
+      this.#relays.discard(link!);
+      return { response };
+    } catch (error) {
+      if (link) this.#relays.discard(link);
+      throw error;
+    }
+  }
+
+  /**
+   * Ends every relay of this server at once (a subclass whose channel for messages addressed to
+   * it dropped: frames may have been lost).
+   *
+   * @param reason Why, for the sockets' close reason.
+   */
+  protected endRelays(reason: string): void {
+    this.#relays.endAll(reason);
+  }
+
+  #answerRelay(message: Extract<ClusterMessage, { type: MessageType.RELAY_OPEN }>): void {
+    const { requestId, target, request } = message.data;
+    const handler = this.onRelayRequest;
+    if (target !== this.uid || !handler) return;
+    const link = this.#relays.open(requestId, message.uid);
+    handler(request, link).then(
+      (response) => {
+        if (response.status !== 101) this.#relays.discard(link);
+        void this.#respond(message.uid, {
+          type: MessageType.FORWARD_RESPONSE,
+          data: { requestId, response },
+        });
+      },
+      (error) => {
+        link.close();
+        this.#fail(error);
+      },
+    );
   }
 
   #answerForward(message: Extract<ClusterMessage, { type: MessageType.FORWARD_REQUEST }>): void {
@@ -413,7 +564,7 @@ export abstract class ClusterAdapter extends Adapter {
     if (target !== this.uid || !handler) return;
     handler(request).then(
       (response) =>
-        this.#respond(message.uid, {
+        void this.#respond(message.uid, {
           type: MessageType.FORWARD_RESPONSE,
           data: { requestId, response },
         }),
@@ -434,13 +585,17 @@ export abstract class ClusterAdapter extends Adapter {
     fetchSockets: (opts) => super.fetchSockets(opts),
     fail: (error) => this.#fail(error),
     publish: (body) => void this.#publish(body),
-    reply: (requesterUid, body) => this.#respond(requesterUid, body),
+    reply: (requesterUid, body) => void this.#respond(requesterUid, body),
     removeNode: (uid) => this.#nodes.remove(uid),
     respond: (message, isAnswer) =>
       this.#requests.respond(message.data.requestId, message.uid, message, isAnswer),
     forwarded: (message) => this.#answerForward(message),
     forwardAnswered: (message) =>
       this.#forwards.settle(message.data.requestId, message.data.response),
+    relayOpened: (message) => this.#answerRelay(message),
+    relayed: (message) => {
+      if (message.data.target === this.uid) this.#relays.receive(message);
+    },
   };
 
   // An emit to one socket of this server (socket.emit with recovery on) concerns no other.
@@ -467,10 +622,10 @@ export abstract class ClusterAdapter extends Adapter {
     return this.#send(() => this.doPublish(message));
   }
 
-  #respond(requesterUid: string, body: Outgoing): void {
-    if (this.#state === "closed") return;
+  #respond(requesterUid: string, body: Outgoing): Promise<void> {
+    if (this.#state === "closed") return Promise.resolve();
     const message = { ...body, uid: this.uid, nsp: this.nsp.name } as ClusterMessage;
-    void this.#send(() => this.doPublishResponse(requesterUid, message));
+    return this.#send(() => this.doPublishResponse(requesterUid, message));
   }
 
   // Runs a publish; what it throws or rejects with becomes an `error` event.

@@ -55,8 +55,25 @@ export enum MessageType {
    * edgeio extension, not part of socket.io-adapter.
    */
   FORWARD_REQUEST = 14,
-  /** The owner's answer to FORWARD_REQUEST; an edgeio extension. */
+  /**
+   * The owner's answer to FORWARD_REQUEST, and to RELAY_OPEN (status `101` when the owner
+   * accepted the upgrade); an edgeio extension.
+   */
   FORWARD_RESPONSE = 15,
+  /**
+   * A WebSocket upgrade request for a session another server owns, handed to that server
+   * (`target`), which runs its usual checks and answers with FORWARD_RESPONSE: `101` when it
+   * takes the relayed socket as the session's transport, else the error it would answer
+   * directly. `requestId` then names the relay in both directions; an edgeio extension.
+   */
+  RELAY_OPEN = 16,
+  /**
+   * One WebSocket frame of a relay (text, or binary as bytes), for `target`; `seq` counts the
+   * frames of one direction from 0, so a lost one is noticed; an edgeio extension.
+   */
+  RELAY_FRAME = 17,
+  /** A relay ends (its socket closed on either side), for `target`; an edgeio extension. */
+  RELAY_CLOSE = 18,
 }
 
 /**
@@ -106,6 +123,70 @@ export interface ForwardedResponse {
   headers: [string, string][];
   /** The body. */
   body: Uint8Array;
+}
+
+/**
+ * One WebSocket frame of a relay ({@linkcode MessageType.RELAY_FRAME}): text, or binary as bytes.
+ *
+ * @example
+ * ```ts
+ * import type { RelayFrame } from "@edgeio/edgeio/adapter";
+ *
+ * const frames: RelayFrame[] = ["2probe", new Uint8Array([4, 1, 2])];
+ * ```
+ */
+export type RelayFrame = string | Uint8Array;
+
+/**
+ * What a {@linkcode RelayLink} hands over.
+ *
+ * @example
+ * ```ts
+ * import type { RelayListener } from "@edgeio/edgeio/adapter";
+ *
+ * const frames: unknown[] = [];
+ * const listener: RelayListener = {
+ *   frame: (data) => frames.push(data),
+ *   closed: (code, reason) => frames.push({ code, reason }),
+ * };
+ * listener.frame("3probe");
+ * ```
+ */
+export interface RelayListener {
+  /** A frame from the other side, in order. */
+  frame(data: RelayFrame): void;
+  /** The link ended: the other side closed (with its code and reason), or it failed. */
+  closed(code: number | undefined, reason: string | undefined): void;
+}
+
+/**
+ * One relayed WebSocket as the cluster carries it (see `ClusterAdapter.openRelay`): frames both
+ * ways between this server and `peer`, in order. Bounded: frames waiting for a listener, and
+ * frames handed to the transport and not yet sent; past a bound, or when a frame is missing,
+ * the link closes on both sides with code 1011.
+ *
+ * @example Echoing every frame back
+ * ```ts
+ * import type { RelayLink } from "@edgeio/edgeio/adapter";
+ *
+ * function echo(link: RelayLink): void {
+ *   link.attach({ frame: (data) => link.send(data), closed: () => {} });
+ * }
+ * ```
+ */
+export interface RelayLink {
+  /** The relay's id (the RELAY_OPEN request's id). */
+  readonly id: string;
+  /** The other server's uid. */
+  readonly peer: string;
+  /** Whether it ended. */
+  readonly closed: boolean;
+  /** Sends a frame to the other side; ignored once closed. */
+  send(data: RelayFrame): void;
+  /** Ends the link and tells the other side (which sees `code` and `reason`). */
+  close(code?: number, reason?: string): void;
+  /** Starts handing over frames (those that came before first, in order). */
+  attach(listener: RelayListener): void;
 }
 
 /** Broadcast options as plain data: whom a remote operation reaches. */
@@ -225,6 +306,18 @@ export type ClusterMessage =
   | ClusterEnvelope<
     MessageType.FORWARD_RESPONSE,
     { requestId: string; response: ForwardedResponse }
+  >
+  | ClusterEnvelope<
+    MessageType.RELAY_OPEN,
+    { requestId: string; target: string; request: ForwardedRequest }
+  >
+  | ClusterEnvelope<
+    MessageType.RELAY_FRAME,
+    { relayId: string; target: string; seq: number; frame: RelayFrame }
+  >
+  | ClusterEnvelope<
+    MessageType.RELAY_CLOSE,
+    { relayId: string; target: string; code?: number; reason?: string }
   >;
 
 // A message being checked: `at` names where the problem lies.
@@ -314,8 +407,12 @@ function checkResponse(value: unknown, at: string): void {
   isObject(value, at);
   const response = value as Record<string, unknown>;
   const status = response.status;
-  if (!Number.isSafeInteger(status) || (status as number) < 200 || (status as number) > 599) {
-    fail(`${at}.status`, "an HTTP status from 200 to 599", status);
+  const accepted = status === 101;
+  if (
+    !accepted &&
+    (!Number.isSafeInteger(status) || (status as number) < 200 || (status as number) > 599)
+  ) {
+    fail(`${at}.status`, "101 or an HTTP status from 200 to 599", status);
   }
   checkHeaders(response.headers, `${at}.headers`);
   checkBytes(response.body, `${at}.body`);
@@ -359,6 +456,19 @@ const SHAPES: Record<MessageType, Record<string, Check> | undefined> = {
   },
   [MessageType.FORWARD_REQUEST]: { requestId: isId, target: isId, request: checkRequest },
   [MessageType.FORWARD_RESPONSE]: { requestId: isId, response: checkResponse },
+  [MessageType.RELAY_OPEN]: { requestId: isId, target: isId, request: checkRequest },
+  [MessageType.RELAY_FRAME]: {
+    relayId: isId,
+    target: isId,
+    seq: isCount,
+    frame: (value, at) => typeof value === "string" || checkBytes(value, at),
+  },
+  [MessageType.RELAY_CLOSE]: {
+    relayId: isId,
+    target: isId,
+    code: (value, at) => value === undefined || isCount(value, at),
+    reason: (value, at) => value === undefined || isString(value, at),
+  },
 };
 
 /**

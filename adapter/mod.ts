@@ -67,6 +67,9 @@ export {
   type ForwardedRequest,
   type ForwardedResponse,
   MessageType,
+  type RelayFrame,
+  type RelayLink,
+  type RelayListener,
 } from "./cluster_message.ts";
 export {
   CLUSTER_DEFAULTS,

@@ -8,7 +8,8 @@
 // "count" → this server's serverCount(); "broadcast" (event, ...args) → io.emit on all servers;
 // "to" (room, event, ...args) → io.to(room).emit; "report-count" → every client of every server
 // gets "count" with this server's serverCount(); "forwarded" → how many requests other isolates
-// forwarded to this one. A client whose auth has `room` joins it.
+// forwarded to this one; "relayed" → how many WebSocket upgrades other isolates relayed to this
+// one (accepted). A client whose auth has `room` joins it.
 // With FORWARD=1, polling requests for another isolate's session are forwarded to it
 // (forwardRequests), and every response says which isolate answered the HTTP request in an
 // `x-edgeio-node` header (the adapter's uid), so a test can tell forwarded requests from local ones.
@@ -44,14 +45,25 @@ type Ack = (answer: unknown) => void;
 const adapter = io.of("/").adapter;
 const uid = (adapter as { uid?: string }).uid;
 
-// How many requests other isolates forwarded here (FORWARD=1), for the "forwarded" question.
+// How many requests other isolates forwarded here (FORWARD=1), for the "forwarded" question,
+// and how many upgrades they relayed here, for "relayed".
 let forwardedHere = 0;
+let relayedHere = 0;
 const hooked = adapter as {
   onForwardedRequest?: ((request: unknown) => Promise<unknown>) | undefined;
+  onRelayRequest?: ((request: unknown, link: unknown) => Promise<{ status: number }>) | undefined;
 };
 const answer = hooked.onForwardedRequest;
 if (answer) {
   hooked.onForwardedRequest = (request) => (forwardedHere++, answer(request));
+}
+const relay = hooked.onRelayRequest;
+if (relay) {
+  hooked.onRelayRequest = async (request, link) => {
+    const response = await relay(request, link);
+    if (response.status === 101) relayedHere++;
+    return response;
+  };
 }
 
 io.on("connection", (socket: Socket) => {
@@ -62,6 +74,7 @@ io.on("connection", (socket: Socket) => {
     (ack: Ack) => ack({ uid, recovered: socket.recovered, rooms: [...socket.rooms].sort() }),
   );
   socket.on("forwarded", (ack: Ack) => ack(forwardedHere));
+  socket.on("relayed", (ack: Ack) => ack(relayedHere));
   socket.on("count", async (ack: Ack) => ack(await adapter.serverCount()));
   socket.on("broadcast", (event: string, ...args: unknown[]) => io.emit(event, ...args));
   socket.on("to", (room: string, event: string, ...args: unknown[]) => {

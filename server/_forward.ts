@@ -1,6 +1,7 @@
 // Requests and responses as plain data, so a request for another server's session can cross the
 // cluster bus to its owner (ServerOptions.forwardRequests) and the owner's answer come back.
 
+import type { RelayLink } from "../adapter/_cluster_relays.ts";
 import type { ForwardedRequest, ForwardedResponse } from "../adapter/cluster_message.ts";
 import { readBody } from "./engine/read_body.ts";
 
@@ -9,18 +10,29 @@ export interface ForwardingAdapter {
   readonly uid: string;
   /** Resolves once the adapter receives the cluster's messages (requests forwarded to it). */
   ready?(): Promise<void>;
+  /** Resolves once messages addressed to this server (forwarded requests, relays) reach it. */
+  readyToForward?(): Promise<void>;
   forwardRequest(
     owner: string,
     request: ForwardedRequest,
     timeout: number,
   ): Promise<ForwardedResponse>;
   onForwardedRequest: ((request: ForwardedRequest) => Promise<ForwardedResponse>) | undefined;
+  openRelay(
+    owner: string,
+    request: ForwardedRequest,
+    timeout: number,
+  ): Promise<{ response: ForwardedResponse; link?: RelayLink }>;
+  onRelayRequest:
+    | ((request: ForwardedRequest, link: RelayLink) => Promise<ForwardedResponse>)
+    | undefined;
 }
 
 /** Whether an adapter can forward requests (a ClusterAdapter can). */
 export function canForward(adapter: object): adapter is ForwardingAdapter {
   const candidate = adapter as Partial<ForwardingAdapter>;
-  return typeof candidate.uid === "string" && typeof candidate.forwardRequest === "function";
+  return typeof candidate.uid === "string" && typeof candidate.forwardRequest === "function" &&
+    typeof candidate.openRelay === "function";
 }
 
 /**

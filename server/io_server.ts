@@ -21,6 +21,7 @@ import {
   responseFromData,
   responseToData,
 } from "./_forward.ts";
+import { answerRelay, relayUpgrade } from "./_ws_relay.ts";
 import { type Middleware, Namespace } from "./namespace.ts";
 import { type NamespaceMatcher, ParentNamespace } from "./parent_namespace.ts";
 import { type ResolvedSocketOptions, resolveServerOptions, type ServerOptions } from "./options.ts";
@@ -55,9 +56,10 @@ export interface IoServerOptions extends ServerOptions {
    * Serves polling clients without sticky sessions (Deno Deploy, `deno serve --parallel`): the
    * session ids name the adapter's `uid`, and a polling request that reaches a server which does
    * not hold its session is forwarded through the adapter to the server that does, and answered
-   * with that server's response. Needs a cluster adapter (`ClusterAdapter` or a subclass such as
-   * the Upstash adapter). A WebSocket upgrade that reaches another server is refused with `400`
-   * as before, so such a client stays on polling.
+   * with that server's response. A WebSocket upgrade that reaches another server is asked of
+   * the owner (which answers its refusals as it would directly); once accepted, this server
+   * upgrades the connection and relays its frames to and from the owner through the adapter.
+   * Needs a cluster adapter (`ClusterAdapter` or a subclass such as the Upstash adapter).
    * @default {false}
    */
   forwardRequests?: boolean;
@@ -160,10 +162,12 @@ export class Server<
       ? {
         self: async () => {
           const adapter = this.#forwarder();
-          await adapter.ready?.();
+          await (adapter.readyToForward ?? adapter.ready)?.call(adapter);
           return adapter.uid;
         },
         forward: (owner, request) => this.#forward(owner, request),
+        relay: (owner, request, upgrade) =>
+          relayUpgrade(this.#forwarder(), owner, request, upgrade, this.#forwardTimeout()),
       }
       : undefined;
     this.engine = new EngineServer(forward ? { ...engine, forward } : engine);
@@ -177,7 +181,8 @@ export class Server<
         );
       }
       adapter.onForwardedRequest = async (data) =>
-        await responseToData(await this.engine.fetch(requestFromData(data)));
+        await responseToData(await this.engine.fetchForwarded(requestFromData(data)));
+      adapter.onRelayRequest = (data, link) => answerRelay(this.engine, data, link);
     }
   }
 
@@ -186,10 +191,13 @@ export class Server<
   }
 
   async #forward(owner: string, request: Request): Promise<Response> {
-    const { maxHttpBufferSize, pingInterval } = this.engine.options;
-    const data = await requestToData(request, maxHttpBufferSize);
-    const timeout = pingInterval + FORWARD_MARGIN;
-    return responseFromData(await this.#forwarder().forwardRequest(owner, data, timeout));
+    const data = await requestToData(request, this.engine.options.maxHttpBufferSize);
+    const answer = await this.#forwarder().forwardRequest(owner, data, this.#forwardTimeout());
+    return responseFromData(answer);
+  }
+
+  #forwardTimeout(): number {
+    return this.engine.options.pingInterval + FORWARD_MARGIN;
   }
 
   /**

@@ -6,7 +6,7 @@
  */
 
 import type { CorsOptions } from "./cors.ts";
-import type { WebSocketUpgrader } from "./websocket_like.ts";
+import type { WebSocketHandler, WebSocketUpgrader } from "./websocket_like.ts";
 
 /** The transports a client may use. */
 export type TransportName = "polling" | "websocket";
@@ -108,6 +108,23 @@ export interface SessionForwarding {
    * @returns The owner's response.
    */
   forward(owner: string, request: Request): Promise<Response>;
+  /**
+   * Relays a WebSocket upgrade for a session that `owner` holds: asks the owner whether it takes
+   * it, and answers with the owner's refusal, or with `upgrade(handler, headers)` (the runtime's
+   * upgrade of this connection, `handler` carrying its frames to and from the owner). Rejects
+   * when the owner cannot be asked (the client then gets code 1). Without it, such an upgrade is
+   * answered with code 1.
+   *
+   * @param owner The owner named by the session id.
+   * @param request The upgrade request.
+   * @param upgrade Upgrades the client's connection here.
+   * @returns The owner's refusal, or the upgrade response.
+   */
+  relay?(
+    owner: string,
+    request: Request,
+    upgrade: (handler: WebSocketHandler, headers: Headers) => Response | Promise<Response>,
+  ): Promise<Response>;
 }
 
 /** Options of the Engine.IO server. */
@@ -288,9 +305,12 @@ export function resolveEngineOptions(options: EngineOptions = {}): ResolvedEngin
   const forward = options.forward;
   if (
     forward !== undefined &&
-    (typeof forward?.self !== "function" || typeof forward.forward !== "function")
+    (typeof forward?.self !== "function" || typeof forward.forward !== "function" ||
+      (forward.relay !== undefined && typeof forward.relay !== "function"))
   ) {
-    throw new TypeError("Cannot create engine: forward must have self() and forward()");
+    throw new TypeError(
+      "Cannot create engine: forward must have self() and forward() (and relay() is a function)",
+    );
   }
   return Object.freeze({
     path,

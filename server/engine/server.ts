@@ -18,7 +18,7 @@ import {
 import { PollingTransport } from "./polling.ts";
 import { Session, sessionInternals } from "./session.ts";
 import { WebSocketTransport } from "./websocket.ts";
-import type { WebSocketHandler } from "./websocket_like.ts";
+import type { WebSocketHandler, WebSocketUpgrader } from "./websocket_like.ts";
 import { generateSessionId } from "./session_id.ts";
 
 /** Headers as `headers`/`initial_headers` listeners edit them. */
@@ -141,6 +141,39 @@ export class EngineServer extends Emitter<EngineEvents> {
   };
 
   /**
+   * Answers a request another server forwarded here because this engine owns its session
+   * (see {@linkcode SessionForwarding}): as {@linkcode EngineServer.fetch} does, except that it
+   * is never forwarded again, and a WebSocket upgrade goes through `upgrader` (the relay to the
+   * client's connection on the other server) instead of the runtime's.
+   *
+   * @param request The request, as the client sent it.
+   * @param upgrader Upgrades the request; the runtime's by default.
+   * @returns The response.
+   *
+   * @example
+   * ```ts
+   * import { EngineServer } from "@edgeio/edgeio/server";
+   * import assert from "node:assert/strict";
+   *
+   * const engine = new EngineServer({ forward: { self: () => "a", forward: () => Promise.reject() } });
+   * const response = await engine.fetchForwarded(
+   *   new Request("http://x/engine.io/?EIO=4&transport=polling&sid=b.elsewhere"),
+   * );
+   * assert.deepEqual(await response.json(), { code: 1, message: "Session ID unknown" });
+   * engine.close();
+   * ```
+   */
+  fetchForwarded(request: Request, upgrader?: WebSocketUpgrader): Promise<Response> {
+    const url = new URL(request.url);
+    if (!url.pathname.startsWith(this.options.path)) {
+      return Promise.resolve(new Response("Not Found", { status: 404 }));
+    }
+    return this.#handle(request, url, undefined, {
+      upgrader: upgrader ?? this.options.upgradeWebSocket,
+    });
+  }
+
+  /**
    * A fetch handler that hands requests outside the engine's path to `fallback`.
    *
    * @param fallback Answers other requests; `404` by default.
@@ -173,10 +206,13 @@ export class EngineServer extends Emitter<EngineEvents> {
     for (const session of [...this.#sessions.values()]) session.close(true);
   }
 
+  // `forwarded`: a request forwarded here, with its upgrader (none when the runtime has none);
+  // such a request is never forwarded again.
   async #handle(
     request: Request,
     url: URL,
     info: ConnectionInfo | undefined,
+    forwarded?: { upgrader: WebSocketUpgrader | undefined },
   ): Promise<Response> {
     let cors: Headers | undefined;
     if (this.options.cors) {
@@ -187,14 +223,16 @@ export class EngineServer extends Emitter<EngineEvents> {
     const query = parseQuery(url);
     const upgrade = request.headers.get("upgrade")?.toLowerCase() === "websocket";
     try {
+      const upgrader = forwarded ? forwarded.upgrader : this.options.upgradeWebSocket;
       if (query.sid !== null) {
-        if (this.options.forward && !upgrade && !this.#sessions.has(query.sid)) {
-          const forwarded = await this.#forward(request, query.sid, this.options.forward);
-          if (forwarded) return forwarded;
+        const forward = forwarded ? undefined : this.options.forward;
+        if (forward && !this.#sessions.has(query.sid)) {
+          const answer = await this.#forward(request, query.sid, forward, upgrade);
+          if (answer) return answer;
         }
         // Looked up and used without an await in between: the session cannot close meanwhile.
         const session = this.#verifySession(query, upgrade);
-        if (upgrade) return await this.#upgrade(request, session, query.protocol);
+        if (upgrade) return await this.#upgrade(request, session, query.protocol, upgrader!);
         const response = await (sessionInternals.transport(session) as PollingTransport)
           .handleRequest(
             request,
@@ -202,7 +240,7 @@ export class EngineServer extends Emitter<EngineEvents> {
         return this.#withHeaders(response, request, false, cors);
       }
       await this.#verifyHandshake(request, query, upgrade);
-      return await this.#handshake(request, query, upgrade, info, cors);
+      return await this.#handshake(request, query, upgrade, info, cors, upgrader);
     } catch (error) {
       if (!(error instanceof EngineError)) throw error;
       this.emit("connection_error", {
@@ -215,19 +253,31 @@ export class EngineServer extends Emitter<EngineEvents> {
     }
   }
 
-  // A request for another owner's session, answered by that owner; undefined when the sid names
-  // no other owner (the caller answers code 1 as for any unknown sid).
+  // A request for another owner's session, answered by that owner (an upgrade: relayed to it);
+  // undefined when the sid names no other owner, or nothing can relay an upgrade (the caller
+  // answers code 1 as for any unknown sid).
   async #forward(
     request: Request,
     sid: string,
     forwarding: SessionForwarding,
+    upgrade: boolean,
   ): Promise<Response | undefined> {
     const dot = sid.indexOf(".");
     const owner = sid.slice(0, dot);
+    const relay = forwarding.relay;
+    if (upgrade && (!relay || !this.#transportEnabled("websocket"))) return undefined;
     if (dot <= 0 || owner === await forwarding.self()) return undefined;
     try {
-      return await forwarding.forward(owner, request);
+      if (!upgrade) return await forwarding.forward(owner, request);
+      return await relay!.call(
+        forwarding,
+        owner,
+        request,
+        (handler, headers) => this.options.upgradeWebSocket!(request, handler, headers),
+      );
     } catch (error) {
+      // The runtime refused the client's handshake: answered as a failed upgrade.
+      if (error instanceof EngineError) throw error;
       throw new EngineError(EngineErrorCode.UNKNOWN_SID, { sid, owner, error });
     }
   }
@@ -306,6 +356,7 @@ export class EngineServer extends Emitter<EngineEvents> {
     upgrade: boolean,
     info: ConnectionInfo | undefined,
     cors: Headers | undefined,
+    upgrader: WebSocketUpgrader | undefined,
   ): Promise<Response> {
     if (query.protocol === 3 && !this.options.allowEIO3) {
       throw new EngineError(EngineErrorCode.UNSUPPORTED_PROTOCOL_VERSION, { protocol: 3 });
@@ -334,7 +385,7 @@ export class EngineServer extends Emitter<EngineEvents> {
       headers: request.headers,
     });
     if (upgrade) {
-      return await this.options.upgradeWebSocket!(
+      return await upgrader!(
         request,
         this.#socketHandler(
           query.protocol,
@@ -361,11 +412,16 @@ export class EngineServer extends Emitter<EngineEvents> {
     return this.#withHeaders(response, request, true, cors, id);
   }
 
-  async #upgrade(request: Request, session: Session, protocol: 3 | 4): Promise<Response> {
+  async #upgrade(
+    request: Request,
+    session: Session,
+    protocol: 3 | 4,
+    upgrader: WebSocketUpgrader,
+  ): Promise<Response> {
     if (session.upgrading || session.upgraded) {
       throw new EngineError(EngineErrorCode.BAD_REQUEST, { name: "ALREADY_UPGRADED" });
     }
-    return await this.options.upgradeWebSocket!(
+    return await upgrader(
       request,
       this.#socketHandler(protocol, (transport) => {
         if (session.readyState !== "open" || session.upgrading || session.upgraded) {

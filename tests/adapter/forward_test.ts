@@ -238,10 +238,10 @@ Deno.test("checkMessage() accepts FORWARD_REQUEST/FORWARD_RESPONSE and refuses m
     message: 'Cannot read cluster message: data.request.body must be a Uint8Array, got "4hi"',
   });
   assert.throws(
-    bad({ requestId: "r1", response: { ...answer.response, status: 101 } }, 15),
+    bad({ requestId: "r1", response: { ...answer.response, status: 102 } }, 15),
     {
       message:
-        "Cannot read cluster message: data.response.status must be an HTTP status from 200 to 599, got 101",
+        "Cannot read cluster message: data.response.status must be 101 or an HTTP status from 200 to 599, got 102",
     },
   );
 });

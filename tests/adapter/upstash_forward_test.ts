@@ -2,7 +2,7 @@
 // scripts/fixture_upstash.ts with FORWARD=1 (forwardRequests on the Upstash adapter), against one
 // redis-server behind the Upstash-REST fixture. Every HTTP connection goes to an isolate of
 // Deno's choosing, so a polling client's requests land on isolates that do not hold its session
-// and are forwarded to the one that does.
+// and are forwarded to the one that does, and a WebSocket upgrade is relayed to it.
 import assert from "node:assert/strict";
 import { io as connectClient } from "socket.io-client";
 import { DENO, type Started, startServer } from "../_process.ts";
@@ -152,91 +152,99 @@ Deno.test("forwardRequests under `DENO_JOBS=4 deno serve --parallel`: forwarded 
 });
 
 /**
- * Connects 8 official clients with `transports`, then for `ms` sends acked events and room
- * broadcasts; checks every ack and every broadcast (in order), no connect_error and no
- * disconnection, and that requests were forwarded (when `polling`); reports the numbers.
+ * Connects 4 polling-only official clients and 8 that upgrade, then for `ms` sends acked events
+ * and room broadcasts; checks every ack and every broadcast (in order), no connect_error and no
+ * disconnection, that every upgrade-capable client upgraded, that polling requests were
+ * forwarded and upgrades relayed; reports the numbers.
  */
-async function sustained(url: string, transports: string[], ms: number): Promise<void> {
-  {
-    const clients: ClientSocket[] = [];
-    const refused: string[] = [];
-    try {
-      for (let i = 0; i < 8; i++) {
-        const client = connectClient(url, {
-          forceNew: true,
-          reconnection: false,
-          transports,
-          auth: { room: i % 2 ? "odd" : "even" },
-        });
-        client.on("connect_error", (error) => refused.push(`connect_error: ${error.message}`));
-        client.on("disconnect", (reason) => refused.push(`disconnect: ${reason}`));
-        clients.push(client);
-      }
-      await Promise.all(clients.map((client) => once(client, "connect", 10_000)));
-      const owners = await Promise.all(
-        clients.map((client) =>
-          client.timeout(5000).emitWithAck("whoami") as Promise<{ uid: string }>
-        ),
-      );
-      // One client per owner isolate reports how many requests were forwarded to its isolate.
-      const firsts = [...new Map(owners.map((owner, i) => [owner.uid, clients[i]!])).values()];
-      const forwardedCount = async () => {
-        const counts = await Promise.all(
-          firsts.map((client) => client.timeout(5000).emitWithAck("forwarded") as Promise<number>),
-        );
-        return counts.reduce((a, b) => a + b, 0);
-      };
-      const forwardedBefore = await forwardedCount();
-      const received = clients.map(() => [] as unknown[]);
-      clients.forEach((client, i) => client.on("news", (n: unknown) => received[i]!.push(n)));
-      const latencies: number[] = [];
-      const end = Date.now() + ms;
-      let round = 0;
-      while (Date.now() < end) {
-        await Promise.all(clients.map(async (client, i) => {
-          const start = performance.now();
-          const who = await client.timeout(5000).emitWithAck("whoami") as { uid: string };
-          latencies.push(performance.now() - start);
-          assert.equal(who.uid, owners[i]!.uid);
-        }));
-        clients[0]!.emit("to", "even", "news", round);
-        clients[1]!.emit("to", "odd", "news", round);
-        round++;
-      }
-      const expected = Array.from({ length: round }, (_, r) => r);
-      const deadline = Date.now() + 5000;
-      while (received.some((r) => r.length < round) && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      for (const r of received) assert.deepEqual(r, expected);
-      assert.deepEqual(refused, []);
-      assert.ok(clients.every((client) => client.connected));
-      const forwarded = await forwardedCount() - forwardedBefore;
-      const upgraded = clients.filter((c) => c.io.engine.transport.name === "websocket").length;
-      if (upgraded < clients.length) assert.ok(forwarded > 0, "requests were forwarded");
-      // deno-lint-ignore no-console -- the numbers are what this test reports
-      console.log(
-        `${transports.join("+")}: ${clients.length} clients on ${firsts.length} isolates ` +
-          `(${upgraded} upgraded to websocket), ${round} rounds, ${forwarded} requests ` +
-          `forwarded; ${summary("emitWithAck round trip", latencies)}`,
-      );
-    } finally {
-      for (const client of clients) client.disconnect();
+async function sustained(url: string, ms: number): Promise<void> {
+  const clients: ClientSocket[] = [];
+  const refused: string[] = [];
+  const POLLING = 4;
+  try {
+    for (let i = 0; i < 12; i++) {
+      const client = connectClient(url, {
+        forceNew: true,
+        reconnection: false,
+        transports: i < POLLING ? ["polling"] : ["polling", "websocket"],
+        auth: { room: i % 2 ? "odd" : "even" },
+      });
+      client.on("connect_error", (error) => refused.push(`connect_error: ${error.message}`));
+      client.on("disconnect", (reason) => refused.push(`disconnect: ${reason}`));
+      clients.push(client);
     }
+    await Promise.all(clients.map((client) => once(client, "connect", 10_000)));
+    // Every upgrade-capable client upgrades (through another isolate, most of the time).
+    await Promise.all(
+      clients.slice(POLLING).map((client) =>
+        client.io.engine.transport.name === "websocket"
+          ? undefined
+          : once(client.io.engine, "upgrade", 10_000)
+      ),
+    );
+    const owners = await Promise.all(
+      clients.map((client) =>
+        client.timeout(5000).emitWithAck("whoami") as Promise<{ uid: string }>
+      ),
+    );
+    // One client per owner isolate reports how many requests were forwarded to its isolate.
+    const firsts = [...new Map(owners.map((owner, i) => [owner.uid, clients[i]!])).values()];
+    const countOf = async (question: string) => {
+      const counts = await Promise.all(
+        firsts.map((client) => client.timeout(5000).emitWithAck(question) as Promise<number>),
+      );
+      return counts.reduce((a, b) => a + b, 0);
+    };
+    const forwardedBefore = await countOf("forwarded");
+    const received = clients.map(() => [] as unknown[]);
+    clients.forEach((client, i) => client.on("news", (n: unknown) => received[i]!.push(n)));
+    const latencies = clients.map(() => [] as number[]);
+    const end = Date.now() + ms;
+    let round = 0;
+    while (Date.now() < end) {
+      await Promise.all(clients.map(async (client, i) => {
+        const start = performance.now();
+        const who = await client.timeout(5000).emitWithAck("whoami") as { uid: string };
+        latencies[i]!.push(performance.now() - start);
+        assert.equal(who.uid, owners[i]!.uid);
+      }));
+      clients[0]!.emit("to", "even", "news", round);
+      clients[POLLING + 1]!.emit("to", "odd", "news", round);
+      round++;
+    }
+    const expected = Array.from({ length: round }, (_, r) => r);
+    const deadline = Date.now() + 5000;
+    while (received.some((r) => r.length < round) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    for (const r of received) assert.deepEqual(r, expected);
+    assert.deepEqual(refused, []);
+    assert.ok(clients.every((client) => client.connected));
+    const transports = clients.map((client) => client.io.engine.transport.name);
+    assert.deepEqual(transports, [
+      ...Array(POLLING).fill("polling"),
+      ...Array(8).fill("websocket"),
+    ]);
+    const forwarded = await countOf("forwarded") - forwardedBefore;
+    const relayed = await countOf("relayed");
+    assert.ok(forwarded > 0, "polling requests were forwarded");
+    assert.ok(relayed > 0, "upgrades were relayed");
+    // deno-lint-ignore no-console -- the numbers are what this test reports
+    console.log(
+      `${clients.length} clients (${POLLING} polling-only) on ${firsts.length} isolates, ` +
+        `${round} rounds, ${forwarded} polling requests forwarded, ${relayed} upgrades ` +
+        `relayed; ${summary("polling emitWithAck", latencies.slice(0, POLLING).flat())}; ` +
+        summary("websocket emitWithAck", latencies.slice(POLLING).flat()),
+    );
+  } finally {
+    for (const client of clients) client.disconnect();
   }
 }
 
-Deno.test("forwardRequests under `DENO_JOBS=4 deno serve --parallel`: polling-only socket.io-client clients for 10 s", async () => {
+Deno.test("forwardRequests under `DENO_JOBS=4 deno serve --parallel`: polling-only and upgrading socket.io-client clients for 10 s", async () => {
   await withServe(async (url) => {
     await everyIsolateUp(url, 4);
-    await sustained(url, ["polling"], 10_000);
-  });
-});
-
-Deno.test("forwardRequests under `DENO_JOBS=4 deno serve --parallel`: clients that try to upgrade stay on polling when the probe reaches another isolate", async () => {
-  await withServe(async (url) => {
-    await everyIsolateUp(url, 4);
-    await sustained(url, ["polling", "websocket"], 3000);
+    await sustained(url, 10_000);
   });
 });
 
