@@ -22,8 +22,10 @@ export interface LogOptions {
   redis: LogRedis;
   /** The stream key. */
   key: string;
-  /** The channel the messages are published on. */
+  /** The channel the messages are published on (unless `publish()` names another). */
   channel: string;
+  /** Whether messages are only published, not appended to the stream (`key`, `size` unused). */
+  publishOnly?: boolean;
   /** The approximate number of entries the stream keeps. */
   size: number;
   /** The most messages waiting to be published. */
@@ -40,9 +42,12 @@ export interface LogOptions {
 const APPEND_AND_PUBLISH =
   "local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'm', ARGV[2]) " +
   "redis.call('PUBLISH', KEYS[2], id .. ' ' .. ARGV[2]) return id";
+// KEYS[1] the channel; ARGV[1] the message.
+const PUBLISH = "return redis.call('PUBLISH', KEYS[1], ARGV[1])";
 
 interface Pending {
   message: string;
+  channel: string;
   since: number;
   /** A heartbeat: never counted as lost, and not queued behind other messages. */
   droppable: boolean;
@@ -144,7 +149,7 @@ export class LogPublisher {
    * @returns The message's stream id once published (`undefined` for a skipped heartbeat);
    * rejects once the message is given up, which has been reported by then.
    */
-  publish(message: string, droppable = false): Promise<string | undefined> {
+  publish(message: string, droppable = false, channel?: string): Promise<string | undefined> {
     if (this.#closed) return Promise.reject(new Error("Cannot publish: the adapter closed"));
     if (droppable && this.#queue.length > 0) return Promise.resolve(undefined);
     if (this.#queue.length >= this.#o.maxPending) {
@@ -155,7 +160,8 @@ export class LogPublisher {
       return Promise.reject(error);
     }
     const { promise, resolve, reject } = Promise.withResolvers<string | undefined>();
-    this.#queue.push({ message, since: Date.now(), droppable, resolve, reject });
+    const to = channel ?? this.#o.channel;
+    this.#queue.push({ message, channel: to, since: Date.now(), droppable, resolve, reject });
     if (!this.#running) void this.#drain();
     return promise;
   }
@@ -184,7 +190,12 @@ export class LogPublisher {
       const batch = this.#queue.slice(0, BATCH);
       const results = await Promise.allSettled(
         batch.map((item) =>
-          o.redis.eval(APPEND_AND_PUBLISH, [o.key, o.channel], [String(o.size), item.message])
+          o.publishOnly
+            ? o.redis.eval(PUBLISH, [item.channel], [item.message])
+            : o.redis.eval(APPEND_AND_PUBLISH, [o.key, item.channel], [
+              String(o.size),
+              item.message,
+            ])
         ),
       );
       if (this.#closed) break;

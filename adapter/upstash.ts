@@ -47,6 +47,7 @@ import type { Packet } from "../parser/socket_packet.ts";
 import { Adapter } from "./adapter.ts";
 import { encodeOptions } from "./_cluster_remote.ts";
 import { UpstashBus } from "./_upstash_bus.ts";
+import { DirectChannel } from "./_upstash_direct.ts";
 import { isRecoverable, recoverableBroadcast, RedisRecovery } from "./_upstash_recovery.ts";
 import { ClusterAdapter } from "./cluster.ts";
 import { decodeMessage, encodeMessage } from "./cluster_codec.ts";
@@ -55,6 +56,7 @@ import {
   type ForwardedRequest,
   type ForwardedResponse,
   MessageType,
+  type RelayLink,
 } from "./cluster_message.ts";
 import {
   type ResolvedUpstashOptions,
@@ -110,6 +112,9 @@ export class UpstashAdapter extends ClusterAdapter {
   #started: Promise<void> | undefined;
   #up: (() => void) | undefined;
   #lastId: string | undefined;
+  // The channel of messages addressed to this server, made on first use.
+  #direct: DirectChannel | undefined;
+  readonly #makeDirect: () => DirectChannel;
 
   /**
    * Makes the adapter; nothing connects until it is used.
@@ -155,6 +160,23 @@ export class UpstashAdapter extends ClusterAdapter {
         for (const id of this.#pids.keys()) this.#changed(id);
       },
     });
+    this.#makeDirect = () =>
+      new DirectChannel({
+        redis,
+        url: o.url,
+        token: o.token,
+        fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+        prefix: base,
+        uid: this.uid,
+        maxPending: o.maxPending,
+        maxRetryTime: o.maxRetryTime,
+        pingInterval: o.heartbeatInterval,
+        retry: o.retry,
+        timers,
+        onMessage: (text) => this.#receiveDirect(text),
+        onError: (error, lost) => this.#report(error, lost),
+        onDown: () => this.endRelays("the channel of messages addressed to this server dropped"),
+      });
     const recovery = nsp.connectionStateRecovery;
     if (recovery) {
       this.#recovery = new RedisRecovery(redis, {
@@ -192,6 +214,7 @@ export class UpstashAdapter extends ClusterAdapter {
       await this.#within(Promise.all([goodbye, leave, ...this.#writes]), 1000);
     }
     this.#bus.close();
+    this.#direct?.close();
     this.#abort.abort(new Error("Cannot reach the store: the adapter closed"));
   }
 
@@ -300,6 +323,18 @@ export class UpstashAdapter extends ClusterAdapter {
   }
 
   /**
+   * Subscribes to the cluster's channel and to this server's own, where messages addressed to
+   * it arrive (forwarded requests, relayed WebSockets and their answers), for `requestsTimeout`
+   * at most.
+   */
+  override async readyToForward(): Promise<void> {
+    await this.#within(
+      Promise.all([this.#start(), this.#directChannel().start()]),
+      this.#o.requestsTimeout,
+    );
+  }
+
+  /**
    * Hands an HTTP request to the server that owns its session (see
    * {@linkcode ClusterAdapter.forwardRequest}), subscribing first (for `requestsTimeout` at
    * most), so an isolate that has served nobody yet can forward too.
@@ -314,8 +349,26 @@ export class UpstashAdapter extends ClusterAdapter {
     request: ForwardedRequest,
     timeout: number,
   ): Promise<ForwardedResponse> {
-    await this.#ready();
+    await this.readyToForward();
     return await super.forwardRequest(owner, request, timeout);
+  }
+
+  /**
+   * Asks the server that owns a session to take a WebSocket upgrade (see
+   * {@linkcode ClusterAdapter.openRelay}), subscribing first (for `requestsTimeout` at most).
+   *
+   * @param owner The uid of the owner.
+   * @param request The upgrade request, as plain data.
+   * @param timeout Milliseconds to wait for the answer.
+   * @returns The owner's answer, with the link when accepted.
+   */
+  override async openRelay(
+    owner: string,
+    request: ForwardedRequest,
+    timeout: number,
+  ): Promise<{ response: ForwardedResponse; link?: RelayLink }> {
+    await this.readyToForward();
+    return await super.openRelay(owner, request, timeout);
   }
 
   /** The log id of the newest message received, with recovery on. */
@@ -363,6 +416,40 @@ export class UpstashAdapter extends ClusterAdapter {
     // A failure has been reported (with the number of messages lost) by the log already.
     const heartbeat = message.type === MessageType.HEARTBEAT;
     return this.#bus.publish(encodeMessage(message), heartbeat).then(() => {}, () => {});
+  }
+
+  /**
+   * Sends a message addressed to one server: forwarded requests, their answers and relay frames
+   * go on that server's own channel (not through the log every server reads); other responses
+   * go through the log.
+   *
+   * @param requesterUid The server it is for.
+   * @param response The message.
+   */
+  protected override doPublishResponse(
+    requesterUid: string,
+    response: ClusterMessage,
+  ): Promise<void> {
+    if (!DIRECT.has(response.type)) return super.doPublishResponse(requesterUid, response);
+    // A failure has been reported (with the number of messages lost) by the publisher already.
+    return this.#directChannel().publish(requesterUid, encodeMessage(response)).catch(() => {});
+  }
+
+  #directChannel(): DirectChannel {
+    const direct = this.#direct ??= this.#makeDirect();
+    // Closed: it opens nothing.
+    if (this.#closing) direct.close();
+    return direct;
+  }
+
+  #receiveDirect(text: string): void {
+    let message: ClusterMessage;
+    try {
+      message = decodeMessage(text);
+    } catch (error) {
+      return this.#report(error, 0);
+    }
+    this.onMessage(message);
   }
 
   #start(): Promise<void> {
@@ -456,6 +543,15 @@ export class UpstashAdapter extends ClusterAdapter {
     return Promise.race([promise, late]).finally(() => clearTimeout(timer));
   }
 }
+
+// The messages that go on their destination's own channel.
+const DIRECT: ReadonlySet<MessageType> = new Set([
+  MessageType.FORWARD_REQUEST,
+  MessageType.FORWARD_RESPONSE,
+  MessageType.RELAY_OPEN,
+  MessageType.RELAY_FRAME,
+  MessageType.RELAY_CLOSE,
+]);
 
 // What the adapter reads of a server's socket to keep its session while it is connected.
 interface RecoverableSocket extends AdapterSocket {

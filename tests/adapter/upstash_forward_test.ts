@@ -5,6 +5,9 @@
 // and are forwarded to the one that does, and a WebSocket upgrade is relayed to it.
 import assert from "node:assert/strict";
 import { io as connectClient } from "socket.io-client";
+import { Redis } from "@upstash/redis";
+import { streamEntries } from "../../adapter/_upstash_log.ts";
+import { decodeMessage, MessageType } from "../../adapter/mod.ts";
 import { DENO, type Started, startServer } from "../_process.ts";
 import { startUpstashStore } from "../fixtures/mod.ts";
 import { type ClientSocket, once, withUpstashCluster } from "./_upstash_cluster.ts";
@@ -248,10 +251,10 @@ Deno.test("forwardRequests under `DENO_JOBS=4 deno serve --parallel`: polling-on
   });
 });
 
-Deno.test("forwardRequests with lazy Upstash adapters: a handshake subscribes its owner, a fresh server forwards", async () => {
+Deno.test("forwardRequests with lazy Upstash adapters: a handshake subscribes its owner, a fresh server forwards, on per-server channels, not through the log", async () => {
   await withUpstashCluster(
     { nodes: 3, adapter: { lazy: true }, server: { forwardRequests: true, pingInterval: 1000 } },
-    async ({ nodes }) => {
+    async ({ nodes, store }) => {
       const [a, b, c] = nodes.map((node) => node.io);
       // Nobody subscribed yet: A's handshake subscribes A before it answers.
       const open = await a!.fetch(new Request("http://x/socket.io/?EIO=4&transport=polling"));
@@ -264,6 +267,16 @@ Deno.test("forwardRequests with lazy Upstash adapters: a handshake subscribes it
       assert.equal(get.status, 200);
       assert.match(await get.text(), /^40\{"sid":"[^"]+"\}$/);
       assert.equal(a!.of("/").sockets.size, 1);
+      // Each of the three subscribed to the namespace's channel and to its own.
+      assert.equal(store.rest.subscriptions, 6);
+      // The log every server reads holds their heartbeats, none of the forwarded traffic.
+      const redis = new Redis({ ...store.credentials, automaticDeserialization: false });
+      const log = streamEntries(await redis.xrange("socket.io#/#log", "-", "+"));
+      const types = new Set(log.map(([, text]) => decodeMessage(text).type));
+      assert.ok(types.has(MessageType.INITIAL_HEARTBEAT));
+      assert.ok(
+        !types.has(MessageType.FORWARD_REQUEST) && !types.has(MessageType.FORWARD_RESPONSE),
+      );
     },
   );
 });

@@ -1,0 +1,125 @@
+// The Upstash adapter's channel for messages addressed to one server (forwarded requests and
+// their answers, WebSocket relay frames): `<prefix>#<nsp>#<uid>#`, published to with a plain
+// PUBLISH rather than through the namespace's log, which every server reads and which bounds
+// recovery. Messages to one destination keep their order: they leave through one ordered
+// publisher. Pub/sub only, nothing to read back: a message lost while the subscription is down
+// is noticed by its user (a forwarded request times out, a relay sees a gap in its frames), and
+// the subscription dropping is reported. A quiet channel is kept alive by a ping of its own, so
+// a dead stream is noticed like the log's.
+
+import type { ClusterTimers } from "./_cluster_requests.ts";
+import { SseSubscription } from "./_sse_subscription.ts";
+import { LogPublisher, type LogRedis } from "./_upstash_log.ts";
+
+/** What the channel needs. */
+export interface DirectOptions {
+  redis: LogRedis;
+  url: string;
+  token: string;
+  fetch: typeof fetch;
+  /** The channel of a server: the prefix, then its uid and `#`. */
+  prefix: string;
+  /** This server's uid. */
+  uid: string;
+  maxPending: number;
+  maxRetryTime: number;
+  /** Milliseconds between pings while nothing else arrives. */
+  pingInterval: number;
+  retry: { min: number; max: number };
+  timers: ClusterTimers;
+  /** A message addressed here arrived. */
+  onMessage(message: string): void;
+  /** Something failed; `lost` counts messages known to be given up. */
+  onError(error: Error, lost: number): void;
+  /** The subscription dropped: messages addressed here may have been lost. */
+  onDown(): void;
+}
+
+const PING = "ping";
+
+/** Publishes to other servers' channels and receives from this server's. */
+export class DirectChannel {
+  readonly #o: DirectOptions;
+  readonly #publisher: LogPublisher;
+  readonly #subscription: SseSubscription;
+  readonly #up = Promise.withResolvers<void>();
+  #started = false;
+  #closed = false;
+  #lastData = 0;
+  #pingTimer: unknown;
+
+  constructor(options: DirectOptions) {
+    this.#o = options;
+    this.#publisher = new LogPublisher({
+      redis: options.redis,
+      key: "",
+      channel: "",
+      size: 0,
+      publishOnly: true,
+      maxPending: options.maxPending,
+      maxRetryTime: options.maxRetryTime,
+      timers: options.timers,
+      retry: options.retry,
+      onError: options.onError,
+    });
+    this.#subscription = new SseSubscription({
+      url: options.url,
+      token: options.token,
+      channel: this.#channel(options.uid),
+      fetch: options.fetch,
+      timers: options.timers,
+      idleTimeout: 3 * options.pingInterval,
+      retry: options.retry,
+      onMessage: (_channel, data) => {
+        this.#lastData = Date.now();
+        if (data !== PING) options.onMessage(data);
+      },
+      onUp: () => {
+        this.#lastData = Date.now();
+        this.#up.resolve();
+      },
+      onDown: (error) => {
+        options.onError(error, 0);
+        options.onDown();
+      },
+    });
+  }
+
+  /** Subscribes (once); resolves when the subscription is first confirmed. */
+  start(): Promise<void> {
+    if (!this.#started && !this.#closed) {
+      this.#started = true;
+      this.#subscription.start();
+      this.#schedulePing();
+    }
+    return this.#up.promise;
+  }
+
+  /** Publishes a message to the server `uid`, after those published to it before. */
+  publish(uid: string, message: string): Promise<void> {
+    return this.#publisher.publish(message, false, this.#channel(uid)).then(() => {});
+  }
+
+  /** Unsubscribes and gives up what waits to be published. */
+  close(): void {
+    this.#closed = true;
+    this.#o.timers.clearTimeout(this.#pingTimer);
+    this.#subscription.close();
+    this.#publisher.close();
+  }
+
+  #channel(uid: string): string {
+    return `${this.#o.prefix}${uid}#`;
+  }
+
+  #schedulePing(): void {
+    const { timers, pingInterval, uid } = this.#o;
+    this.#pingTimer = timers.setTimeout(() => {
+      if (this.#closed) return;
+      if (Date.now() - this.#lastData >= pingInterval) {
+        this.#publisher.publish(PING, true, this.#channel(uid)).catch(() => {});
+      }
+      this.#schedulePing();
+    }, pingInterval);
+  }
+}
