@@ -16,6 +16,12 @@
 // p50/p99, the HTTP requests the isolates took and how many of them were forwarded (the sid of a
 // forwarded request names another isolate), errors. Every process and redis-server is stopped in
 // `finally`, on an error and on Ctrl-C; a watchdog ends a run that overstays.
+//
+// A third run, on 4 isolates with forwardRequests, measures WebSocket echoes: clients with
+// `transports: ["polling", "websocket"]` upgrade on whichever isolate Deno picks, so most
+// upgrades land on an isolate that does not own the session and are relayed to the owner
+// through the adapter, the others reach the owner directly; the server says which is which,
+// and the table compares their round trips in the same run.
 
 import { io as connectClient, type Socket } from "socket.io-client";
 import { type ServerProcess, startServer, stopAll } from "./load/children.ts";
@@ -36,6 +42,7 @@ const encoder = new TextEncoder();
 
 interface Settings {
   clients: number;
+  wsClients: number;
   warmupMs: number;
   durationMs: number;
   payloadBytes: number;
@@ -43,18 +50,29 @@ interface Settings {
 
 const USAGE = `usage: deno run -A bench/forward_load.ts [options]
   --clients N     polling clients, each with one echo in flight (20)
+  --ws-clients N  upgrading clients of the WebSocket run (20; 0 skips it)
   --warmup S      seconds of load before the window (2)
   --duration S    seconds measured (8)
   --payload B     bytes of the echoed string (32)`;
 
 function parseSettings(args: string[]): Settings {
-  const s: Settings = { clients: 20, warmupMs: 2000, durationMs: 8000, payloadBytes: 32 };
+  const s: Settings = {
+    clients: 20,
+    wsClients: 20,
+    warmupMs: 2000,
+    durationMs: 8000,
+    payloadBytes: 32,
+  };
   for (let i = 0; i < args.length; i += 2) {
     const value = Number(args[i + 1]);
-    if (!(value > 0)) throw new Error(`${args[i]} needs a positive number\n${USAGE}`);
+    const zero = args[i] === "--ws-clients" && value === 0;
+    if (!(value > 0) && !zero) throw new Error(`${args[i]} needs a positive number\n${USAGE}`);
     switch (args[i]) {
       case "--clients":
         s.clients = Math.round(value);
+        break;
+      case "--ws-clients":
+        s.wsClients = Math.round(value);
         break;
       case "--warmup":
         s.warmupMs = value * 1000;
@@ -188,7 +206,11 @@ async function isolatesUp(url: string, jobs: number, forward: boolean): Promise<
   await sleep(1000);
 }
 
-function once(socket: Socket, event: string, ms: number): Promise<void> {
+function once(
+  socket: { once(event: string, fn: () => void): unknown },
+  event: string,
+  ms: number,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ${event} within ${ms} ms`)), ms);
     socket.once(event, () => {
@@ -224,15 +246,30 @@ interface SideResult {
   serverErrors: number;
   /** CPU cores used in the window: the server (all isolates), the REST endpoint, this process. */
   cpu: { server: number; rest: number; redis: number; clients: number };
+  /** WebSocket runs: the round trips of clients whose upgrade was relayed, and the others. */
+  split?: { relayed: Split; direct: Split } | undefined;
 }
 
-function connectAll(url: string, n: number, tally: { connectErrors: number }) {
+/** The round trips of some clients. */
+interface Split {
+  clients: number;
+  acked: number;
+  p50: number;
+  p99: number;
+}
+
+function connectAll(
+  url: string,
+  n: number,
+  tally: { connectErrors: number },
+  websocket = false,
+) {
   const clients: Socket[] = [];
   for (let i = 0; i < n; i++) {
     const client = connectClient(url, {
       forceNew: true,
       reconnection: false,
-      transports: ["polling"],
+      transports: websocket ? ["polling", "websocket"] : ["polling"],
     });
     client.on("connect_error", () => tally.connectErrors++);
     clients.push(client);
@@ -245,6 +282,7 @@ async function measure(
   jobs: number,
   forward: boolean,
   s: Settings,
+  websocket = false,
 ): Promise<SideResult> {
   const redis: RedisServer = await startRedisServer();
   redises.add(redis);
@@ -269,9 +307,25 @@ async function measure(
     await isolatesUp(serve.url, jobs, forward);
 
     const tally = { connectErrors: 0, disconnects: 0, errors: 0 };
-    const connecting = connectAll(serve.url, s.clients, tally);
+    const connecting = connectAll(serve.url, websocket ? s.wsClients : s.clients, tally, websocket);
     clients.push(...connecting);
     await Promise.all(clients.map((client) => once(client, "connect", CONNECT_TIMEOUT_MS)));
+    if (websocket) {
+      await Promise.all(
+        clients.map((client) =>
+          client.io.engine.transport.name === "websocket"
+            ? undefined
+            : once(client.io.engine, "upgrade", CONNECT_TIMEOUT_MS)
+        ),
+      );
+    }
+    const relayed = websocket
+      ? await Promise.all(
+        clients.map((client) =>
+          client.timeout(ACK_TIMEOUT_MS).emitWithAck("upgrade-relayed") as Promise<boolean>
+        ),
+      )
+      : [];
     for (const client of clients) client.on("disconnect", () => tally.disconnects++);
 
     // Who owns each session; a client per isolate reads that isolate's counts. Extra idle
@@ -309,6 +363,7 @@ async function measure(
 
     const payload = "x".repeat(s.payloadBytes);
     const latencies = new Samples();
+    const byKind = { relayed: new Samples(), direct: new Samples() };
     let acked = 0;
     const from = performance.now() + s.warmupMs;
     const to = from + s.durationMs;
@@ -339,7 +394,8 @@ async function measure(
     })();
     // Awaited after the load; a failure meanwhile must not count as an unhandled rejection.
     window.catch(() => {});
-    await Promise.all(connecting.map(async (client) => {
+    await Promise.all(connecting.map(async (client, i) => {
+      const kind = relayed[i] ? byKind.relayed : byKind.direct;
       while (performance.now() < to) {
         const start = performance.now();
         try {
@@ -353,12 +409,29 @@ async function measure(
         if (end >= from && end < to) {
           acked++;
           latencies.add(end - start);
+          kind.add(end - start);
         }
       }
     }));
     const measured = await window;
     const sorted = latencies.sorted();
+    const split = (samples: Samples, clients: number): Split => {
+      const all = samples.sorted();
+      return {
+        clients,
+        acked: all.length,
+        p50: percentile(all, 50),
+        p99: percentile(all, 99),
+      };
+    };
+    const relayedClients = relayed.filter(Boolean).length;
     return {
+      split: websocket
+        ? {
+          relayed: split(byKind.relayed, relayedClients),
+          direct: split(byKind.direct, connecting.length - relayedClients),
+        }
+        : undefined,
       label,
       isolates: jobs,
       msgsPerSec: acked / (s.durationMs / 1000),
@@ -441,21 +514,47 @@ function table(one: SideResult, four: SideResult, s: Settings): string {
   ].join("\n");
 }
 
+function wsTable(ws: SideResult, s: Settings): string {
+  const { relayed, direct } = ws.split!;
+  const seconds = s.durationMs / 1000;
+  const row = (name: string, r: Split) =>
+    `| ${name} | ${r.clients} | ${fixed(r.acked / seconds, 0)} | ${fixed(r.p50, 2)} | ${
+      fixed(r.p99, 2)
+    } |`;
+  return [
+    `WebSocket echo with ack on 4 isolates with forwardRequests: ${s.wsClients} ` +
+    `socket.io-client clients (transports: ["polling", "websocket"]) × 1 in flight, ` +
+    `${seconds} s after ${s.warmupMs / 1000} s warm-up; the upgrade of a client reached its ` +
+    `session's owner directly, or another isolate that relays the socket to the owner`,
+    "",
+    "| upgrade | clients | msgs/s | p50 (ms) | p99 (ms) |",
+    "|---|--:|--:|--:|--:|",
+    row("direct (reached the owner)", direct),
+    row("relayed through a non-owner", relayed),
+    "",
+    `relayed ÷ direct: ${ratio(relayed.p50, direct.p50)} p50, ${
+      ratio(relayed.p99, direct.p99)
+    } p99; errors / connect_errors / disconnects / server error lines: ${ws.errors} / ` +
+    `${ws.connectErrors} / ${ws.disconnects} / ${ws.serverErrors}`,
+  ].join("\n");
+}
+
 async function main(): Promise<void> {
   if (Deno.args.includes("--help")) return print(USAGE);
   const s = parseSettings(Deno.args);
   const env = await environment(ROOT);
   const client = await packageVersion(ROOT, "socket.io-client");
-  const side = async (label: string, jobs: number, forward: boolean) => {
+  const side = async (label: string, jobs: number, forward: boolean, websocket = false) => {
     const started = performance.now();
     try {
-      return await measure(label, jobs, forward, s);
+      return await measure(label, jobs, forward, s, websocket);
     } finally {
       progress(`${label}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
     }
   };
   const one = await side("1 isolate", 1, false);
   const four = await side("4 isolates, forwardRequests", 4, true);
+  const ws = s.wsClients > 0 ? await side("4 isolates, WebSocket", 4, true, true) : undefined;
   print(`Polling across isolates without stickiness (socket.io-client ${client})`);
   print(describeEnvironment(env));
   print();
@@ -466,7 +565,13 @@ async function main(): Promise<void> {
       `${ratio(four.p50, one.p50)} p50, ${ratio(four.p99, one.p99)} p99 ` +
       `(on ${env.cores} cores shared by the isolates, the clients, the REST endpoint and redis)`,
   );
-  const bad = [one, four].filter((r) => r.errors + r.connectErrors + r.disconnects > 0);
+  if (ws) {
+    print();
+    print(wsTable(ws, s));
+  }
+  const bad = [one, four, ...(ws ? [ws] : [])].filter((r) =>
+    r.errors + r.connectErrors + r.disconnects > 0
+  );
   if (bad.length > 0) {
     throw new Error(`errors in ${bad.map((r) => r.label).join(", ")}`);
   }
@@ -491,7 +596,7 @@ const watchdog = setTimeout(async () => {
   Deno.stderr.writeSync(encoder.encode("error: the benchmark overstayed; stopping\n"));
   await stopEverything();
   Deno.exit(2);
-}, 180_000);
+}, 240_000);
 try {
   await main();
 } catch (error) {

@@ -2,7 +2,9 @@
 //   deno serve --allow-net --allow-env main.ts
 //   DENO_JOBS=4 deno serve --parallel --allow-net --allow-env main.ts   (several isolates)
 // With UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN set, rooms and broadcasts span every
-// isolate (and every region) through Upstash Redis; without them, each isolate is on its own.
+// isolate (and every region) through Upstash Redis, and no stickiness is needed: a polling request
+// or a WebSocket upgrade that reaches an isolate other than the one holding its session is
+// forwarded (relayed) to that one (forwardRequests); without them, each isolate is on its own.
 import { type IoServerOptions, Server } from "@edgeio/edgeio";
 import { createUpstashAdapter } from "@edgeio/edgeio/adapter/upstash";
 import { upgradeWebSocket } from "@edgeio/edgeio/deno";
@@ -10,7 +12,10 @@ import { upgradeWebSocket } from "@edgeio/edgeio/deno";
 const url = Deno.env.get("UPSTASH_REDIS_REST_URL");
 const token = Deno.env.get("UPSTASH_REDIS_REST_TOKEN");
 const options: IoServerOptions = { upgradeWebSocket };
-if (url && token) options.adapter = createUpstashAdapter({ url, token });
+if (url && token) {
+  options.adapter = createUpstashAdapter({ url, token });
+  options.forwardRequests = true;
+}
 
 const io = new Server(options);
 // What the adapter could not deliver (the store away for too long, say).

@@ -90,6 +90,31 @@ Deno.test("examples/deno-deploy on two isolates with Upstash: a room broadcast r
         }
       }
 
+      // No stickiness (forwardRequests): a raw polling session whose every request is on a
+      // connection of its own, so Deno hands each to either isolate, and clients that upgrade
+      // on whichever isolate takes the WebSocket (relayed to the owner when it is the other).
+      await pollWithoutStickiness(server.url);
+      for (let i = 0; i < 6; i++) {
+        const socket = connectClient(server.url, {
+          forceNew: true,
+          reconnection: false,
+          transports: i < 2 ? ["polling"] : ["polling", "websocket"],
+        });
+        clients.push(socket);
+        await once(socket, "welcome");
+        assert.equal(await socket.timeout(WAIT).emitWithAck("join", "lobby"), "lobby");
+        if (i >= 2 && socket.io.engine.transport.name !== "websocket") {
+          await new Promise<void>((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error(`no upgrade within ${WAIT} ms`)), WAIT);
+            socket.io.engine.once("upgrade", () => resolve(clearTimeout(timer)));
+          });
+        }
+      }
+      assert.deepEqual(
+        clients.slice(-6).map((socket) => socket.io.engine.transport.name),
+        ["polling", "polling", "websocket", "websocket", "websocket", "websocket"],
+      );
+
       // From a client of each isolate, to every other client of the room, on either isolate.
       for (const [n, sender] of senders.entries()) {
         const text = `hello ${n}`;
@@ -113,6 +138,32 @@ Deno.test("examples/deno-deploy on two isolates with Upstash: a room broadcast r
     await store.stop();
   }
 });
+
+/**
+ * A polling session driven by hand, every request on a connection of its own: answered whichever
+ * isolate takes it (Session ID unknown otherwise), through connect, a join with ack and its poll.
+ */
+async function pollWithoutStickiness(url: string): Promise<void> {
+  const send = async (query: string, init: RequestInit = {}) => {
+    const response = await fetch(`${url}/socket.io/?EIO=4&transport=polling${query}`, {
+      ...init,
+      headers: { connection: "close" },
+      signal: AbortSignal.timeout(WAIT),
+    });
+    const text = await response.text();
+    assert.equal(response.status, 200, text);
+    return text;
+  };
+  const sid = JSON.parse((await send("")).slice(1)).sid;
+  assert.equal(await send(`&sid=${sid}`, { method: "POST", body: "40" }), "ok");
+  assert.match(await send(`&sid=${sid}`), /^40\{"sid":/);
+  for (let i = 0; i < 3; i++) {
+    assert.equal(await send(`&sid=${sid}`, { method: "POST", body: `42${i}["join","raw"]` }), "ok");
+    const packets = (await send(`&sid=${sid}`)).split("\x1e");
+    assert.ok(packets.includes(`43${i}["raw"]`), packets.join(" "));
+  }
+  assert.equal(await send(`&sid=${sid}`, { method: "POST", body: "1" }), "ok");
+}
 
 /** The next `message` for `room` (late probes of another room are skipped), within the bound. */
 function inRoom(socket: ClientSocket, room: string): Promise<unknown> {
