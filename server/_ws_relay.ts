@@ -54,6 +54,7 @@ export function clientRelay(link: RelayLink): WebSocketHandler {
   link.attach({
     frame: (data) => {
       if (socket) return socket.readyState === OPEN ? socket.send(data) : undefined;
+      if (ended) return;
       bytes += typeof data === "string" ? data.length : data.byteLength;
       if (buffered.length >= MAX_BUFFERED_FRAMES || bytes > MAX_BUFFERED_BYTES) {
         buffered = [];
