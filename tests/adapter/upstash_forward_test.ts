@@ -280,3 +280,49 @@ Deno.test("forwardRequests with lazy Upstash adapters: a handshake subscribes it
     },
   );
 });
+
+Deno.test("forwardRequests with Upstash adapters in process: an upgrade relayed over the per-server channels, ended with transport close when the store drops them", async () => {
+  await withUpstashCluster(
+    { nodes: 2, server: { forwardRequests: true, pingInterval: 1000 } },
+    async ({ nodes, store }) => {
+      const [a, b] = nodes.map((node) => node.io);
+      a!.on("connection", (socket) => {
+        socket.on("echo", (value: unknown, ack: (v: unknown) => void) => ack(value));
+      });
+      // Polling to A, which owns every session; every upgrade to B, which relays it.
+      const router = Deno.serve(
+        { hostname: "127.0.0.1", port: 0, onListen() {} },
+        (request) => (request.headers.get("upgrade") === "websocket" ? b! : a!).fetch(request),
+      );
+      const client = connectClient(`http://127.0.0.1:${router.addr.port}`, {
+        forceNew: true,
+        reconnection: false,
+        transports: ["polling", "websocket"],
+      });
+      try {
+        await once(client, "connect", 5000);
+        if (client.io.engine.transport.name !== "websocket") {
+          await once(client.io.engine, "upgrade", 5000);
+        }
+        const bytes = new Uint8Array([0, 1, 2, 255]);
+        for (let i = 0; i < 20; i++) {
+          const answer = await client.timeout(3000).emitWithAck("echo", { i, bytes });
+          assert.equal(answer.i, i);
+          assert.deepEqual(new Uint8Array(answer.bytes), bytes);
+        }
+        const session = a!.engine.clients.get(client.io.engine.id)!;
+        assert.equal(session.transportName, "websocket");
+        // The store goes away: the relay cannot know what it lost, so it ends on both sides.
+        const closed = once(client, "disconnect", 5000);
+        const ended = new Promise((resolve) => session.once("close", resolve));
+        await store.rest.pause();
+        assert.equal((await closed)[0], "transport close");
+        assert.equal(await ended, "transport close");
+        store.rest.resume();
+      } finally {
+        client.disconnect();
+        await router.shutdown();
+      }
+    },
+  );
+});
