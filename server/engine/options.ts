@@ -65,8 +65,9 @@ export interface Timers {
 /**
  * How an engine without sticky sessions reaches the owner of a session: the session ids it makes
  * name it (`<self()>.<random>`), and a polling request for a session it does not hold, whose id
- * names another owner, is answered by `forward()` instead of with code 1 (`Session ID unknown`).
- * A `Server` with `forwardRequests: true` makes one over its cluster adapter.
+ * names another owner, is answered by `forward()` instead of with code 1 (`Session ID unknown`);
+ * a WebSocket upgrade, by `relay()` when given. A `Server` with `forwardRequests: true` makes one
+ * over its cluster adapter.
  *
  * @example Two engines in one process, each forwarding to the other
  * ```ts
@@ -199,8 +200,9 @@ export interface EngineOptions {
   timers?: Timers;
   /**
    * Session ids that name their owner, and polling requests for another owner's sessions
-   * handed to it (see {@linkcode SessionForwarding}); off by default. WebSocket upgrades of
-   * another owner's sessions are still refused (`400`), so such clients stay on polling.
+   * handed to it (see {@linkcode SessionForwarding}); off by default. A WebSocket upgrade of
+   * another owner's session is relayed to it when `relay()` is given, else refused (`400`, code
+   * 1), so such a client stays on polling.
    * @default {undefined}
    */
   forward?: SessionForwarding;
