@@ -17,11 +17,12 @@
 // forwarded request names another isolate), errors. Every process and redis-server is stopped in
 // `finally`, on an error and on Ctrl-C; a watchdog ends a run that overstays.
 //
-// A third run, on 4 isolates with forwardRequests, measures WebSocket echoes: clients with
-// `transports: ["polling", "websocket"]` upgrade on whichever isolate Deno picks, so most
-// upgrades land on an isolate that does not own the session and are relayed to the owner
-// through the adapter, the others reach the owner directly; the server says which is which,
-// and the table compares their round trips in the same run.
+// A third run, on 4 isolates with forwardRequests, measures WebSocket echoes: half the clients
+// have `transports: ["polling", "websocket"]` and upgrade on whichever isolate Deno picks, so
+// most upgrades land on an isolate that does not own the session and are relayed to the owner
+// through the adapter; the other half have `transports: ["websocket"]` and stay on the isolate
+// that accepted them, as do upgrades that reached the owner (direct); the server says which is
+// which, and the table compares their round trips in the same run.
 
 import { io as connectClient, type Socket } from "socket.io-client";
 import { type ServerProcess, startServer, stopAll } from "./load/children.ts";
@@ -269,7 +270,9 @@ function connectAll(
     const client = connectClient(url, {
       forceNew: true,
       reconnection: false,
-      transports: websocket ? ["polling", "websocket"] : ["polling"],
+      // WebSocket run: every other client opens on the WebSocket (it never leaves the isolate
+      // that accepted it: direct), the others upgrade from polling (mostly relayed).
+      transports: !websocket ? ["polling"] : i % 2 ? ["polling", "websocket"] : ["websocket"],
     });
     client.on("connect_error", () => tally.connectErrors++);
     clients.push(client);
@@ -523,13 +526,14 @@ function wsTable(ws: SideResult, s: Settings): string {
     } |`;
   return [
     `WebSocket echo with ack on 4 isolates with forwardRequests: ${s.wsClients} ` +
-    `socket.io-client clients (transports: ["polling", "websocket"]) × 1 in flight, ` +
-    `${seconds} s after ${s.warmupMs / 1000} s warm-up; the upgrade of a client reached its ` +
-    `session's owner directly, or another isolate that relays the socket to the owner`,
+    `socket.io-client clients (every other one transports: ["websocket"], the others ` +
+    `["polling", "websocket"]) × 1 in flight, ${seconds} s after ${s.warmupMs / 1000} s ` +
+    `warm-up; a client's WebSocket is on its session's owner (direct: opened there, or the ` +
+    `upgrade reached it), or on another isolate that relays it to the owner`,
     "",
     "| upgrade | clients | msgs/s | p50 (ms) | p99 (ms) |",
     "|---|--:|--:|--:|--:|",
-    row("direct (reached the owner)", direct),
+    row("direct (on the owner)", direct),
     row("relayed through a non-owner", relayed),
     "",
     `relayed ÷ direct: ${ratio(relayed.p50, direct.p50)} p50, ${
