@@ -47,6 +47,8 @@ export class DirectChannel {
   #closed = false;
   #lastData = 0;
   #pingTimer: unknown;
+  // Settles once the last message published so far is (they leave in order).
+  #last: Promise<unknown> = Promise.resolve();
 
   constructor(options: DirectOptions) {
     this.#o = options;
@@ -97,7 +99,14 @@ export class DirectChannel {
 
   /** Publishes a message to the server `uid`, after those published to it before. */
   publish(uid: string, message: string): Promise<void> {
-    return this.#publisher.publish(message, false, this.#channel(uid)).then(() => {});
+    const published = this.#publisher.publish(message, false, this.#channel(uid)).then(() => {});
+    this.#last = published.catch(() => {});
+    return published;
+  }
+
+  /** Settles once every message published so far has been sent (or given up). */
+  sent(): Promise<unknown> {
+    return this.#last;
   }
 
   /** Unsubscribes and gives up what waits to be published. */

@@ -211,7 +211,9 @@ export class UpstashAdapter extends ClusterAdapter {
     const goodbye = super.close();
     if (started) {
       const leave = this.#recovery && this.#write(this.#recovery.leave(this.uid));
-      await this.#within(Promise.all([goodbye, leave, ...this.#writes]), 1000);
+      // Messages to one server (the goodbyes of relays among them) leave too.
+      const direct = this.#direct?.sent();
+      await this.#within(Promise.all([goodbye, leave, direct, ...this.#writes]), 1000);
     }
     this.#bus.close();
     this.#direct?.close();
