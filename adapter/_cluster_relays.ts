@@ -4,6 +4,7 @@
 // and frames handed to the transport but not yet sent; past a bound, or when a frame is missing
 // (a gap in `seq`), the link closes on both sides with an error rather than grow or lose silently.
 
+import { Reassembly, splitFrame } from "./_cluster_relay_parts.ts";
 import type { Outgoing } from "./_cluster_remote.ts";
 import {
   type ClusterMessage,
@@ -41,6 +42,7 @@ class Link implements RelayLink {
   #inSeq = 0;
   #outSeq = 0;
   #inFlight = 0;
+  readonly #parts = new Reassembly();
 
   constructor(id: string, peer: string, relays: Relays) {
     this.id = id;
@@ -50,15 +52,21 @@ class Link implements RelayLink {
 
   send(data: RelayFrame): void {
     if (this.closed) return;
-    if (this.#inFlight >= MAX_IN_FLIGHT_FRAMES) {
+    const parts = splitFrame(data);
+    if (this.#inFlight + parts.length > MAX_IN_FLIGHT_FRAMES) {
       return this.fail(`more than ${MAX_IN_FLIGHT_FRAMES} frames wait for the cluster`);
     }
-    this.#inFlight++;
-    const body: Outgoing = {
-      type: MessageType.RELAY_FRAME,
-      data: { relayId: this.id, target: this.peer, seq: this.#outSeq++, frame: data },
-    };
-    this.#relays.send(this.peer, body).then(() => this.#inFlight--, () => this.#inFlight--);
+    const last = parts.length - 1;
+    parts.forEach((frame, i) => {
+      this.#inFlight++;
+      const body: Outgoing = {
+        type: MessageType.RELAY_FRAME,
+        data: i < last
+          ? { relayId: this.id, target: this.peer, seq: this.#outSeq++, frame, more: true }
+          : { relayId: this.id, target: this.peer, seq: this.#outSeq++, frame },
+      };
+      this.#relays.send(this.peer, body).then(() => this.#inFlight--, () => this.#inFlight--);
+    });
   }
 
   close(code?: number, reason?: string): void {
@@ -90,11 +98,14 @@ class Link implements RelayLink {
       return this.fail(`frame ${this.#inSeq} was lost (got ${message.data.seq})`);
     }
     this.#inSeq++;
-    if (this.#listener) return this.#listener.frame(message.data.frame);
+    const frame = this.#parts.add(message.data.frame, message.data.more === true);
+    if (frame === undefined) return;
+    if (frame instanceof Error) return this.fail(frame.message);
+    if (this.#listener) return this.#listener.frame(frame);
     if (this.#queue.length >= MAX_QUEUED_FRAMES) {
       return this.fail(`more than ${MAX_QUEUED_FRAMES} frames came before the socket was ready`);
     }
-    this.#queue.push(message.data.frame);
+    this.#queue.push(frame);
   }
 
   /** Fails on both sides. */

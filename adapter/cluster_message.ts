@@ -69,7 +69,8 @@ export enum MessageType {
   RELAY_OPEN = 16,
   /**
    * One WebSocket frame of a relay (text, or binary as bytes), for `target`; `seq` counts the
-   * frames of one direction from 0, so a lost one is noticed; an edgeio extension.
+   * messages of one direction from 0, so a lost one is noticed; a large frame travels in parts,
+   * each but the last with `more: true`; an edgeio extension.
    */
   RELAY_FRAME = 17,
   /** A relay ends (its socket closed on either side), for `target`; an edgeio extension. */
@@ -313,7 +314,7 @@ export type ClusterMessage =
   >
   | ClusterEnvelope<
     MessageType.RELAY_FRAME,
-    { relayId: string; target: string; seq: number; frame: RelayFrame }
+    { relayId: string; target: string; seq: number; frame: RelayFrame; more?: boolean }
   >
   | ClusterEnvelope<
     MessageType.RELAY_CLOSE,
@@ -462,6 +463,8 @@ const SHAPES: Record<MessageType, Record<string, Check> | undefined> = {
     target: isId,
     seq: isCount,
     frame: (value, at) => typeof value === "string" || checkBytes(value, at),
+    more: (value, at) =>
+      value === undefined || typeof value === "boolean" || fail(at, "a boolean", value),
   },
   [MessageType.RELAY_CLOSE]: {
     relayId: isId,

@@ -8,6 +8,13 @@ import {
   type RelayLink,
   Relays,
 } from "../../adapter/_cluster_relays.ts";
+import {
+  MAX_FRAME,
+  PART_BYTES,
+  PART_UNITS,
+  Reassembly,
+  splitFrame,
+} from "../../adapter/_cluster_relay_parts.ts";
 import type { Outgoing } from "../../adapter/_cluster_remote.ts";
 import { MessageType } from "../../adapter/mod.ts";
 import { clientRelay } from "../../server/_ws_relay.ts";
@@ -140,4 +147,51 @@ Deno.test("the client's end keeps the owner's frames until its socket opens, and
   assert.deepEqual(late, []);
   assert.equal(lateClosed, true);
   assert.deepEqual(closedWith, []);
+});
+
+Deno.test("a large frame travels in parts, in order, and is put back together; mixed or oversized parts fail the relay", () => {
+  const { relays: r, sent } = relays();
+  const out = r.open("r1", "peer");
+  const bytes = new Uint8Array(PART_BYTES * 2 + 5).map((_, i) => i % 256);
+  out.send(bytes);
+  out.send("x".repeat(PART_UNITS + 1));
+  const frames = sent.map((s) => s.body.data as { seq: number; frame: unknown; more?: boolean });
+  assert.deepEqual(frames.map((f) => [f.seq, f.more ?? false]), [
+    [0, true],
+    [1, true],
+    [2, false],
+    [3, true],
+    [4, false],
+  ]);
+  assert.deepEqual(splitFrame("short"), ["short"]);
+
+  const back = relays();
+  const link = back.relays.open("r1", "peer");
+  const got: unknown[] = [];
+  link.attach({ frame: (data) => got.push(data), closed: (...args) => got.push(args) });
+  for (const f of frames) {
+    back.relays.receive({
+      uid: "peer",
+      nsp: "/",
+      type: MessageType.RELAY_FRAME,
+      data: f.more
+        ? { relayId: "r1", target: "me", seq: f.seq, frame: f.frame as string, more: true }
+        : { relayId: "r1", target: "me", seq: f.seq, frame: f.frame as string },
+    });
+  }
+  assert.deepEqual(got, [bytes, "x".repeat(PART_UNITS + 1)]);
+
+  const parts = new Reassembly();
+  assert.equal(parts.add("a", true), undefined);
+  assert.equal(
+    (parts.add(new Uint8Array(1), false) as Error).message,
+    "the parts of a frame mix text and binary",
+  );
+  const huge = new Reassembly();
+  const chunk = new Uint8Array(PART_BYTES);
+  let outcome: unknown;
+  for (let i = 0; i * PART_BYTES <= MAX_FRAME && outcome === undefined; i++) {
+    outcome = huge.add(chunk, true);
+  }
+  assert.equal((outcome as Error).message, `a frame exceeds ${MAX_FRAME} bytes`);
 });

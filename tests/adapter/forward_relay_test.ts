@@ -297,6 +297,12 @@ Deno.test("checkMessage() accepts RELAY_OPEN/RELAY_FRAME/RELAY_CLOSE and refuses
       type: MessageType.RELAY_FRAME,
       data: { relayId: "r1", target: "a", seq: 7, frame: new Uint8Array([4, 0, 255, 10, 13]) },
     },
+    {
+      uid: "b",
+      nsp: "/",
+      type: MessageType.RELAY_FRAME,
+      data: { relayId: "r1", target: "a", seq: 8, frame: "4part", more: true },
+    },
     { uid: "b", nsp: "/", type: MessageType.RELAY_CLOSE, data: { relayId: "r1", target: "a" } },
     {
       uid: "b",
@@ -318,6 +324,10 @@ Deno.test("checkMessage() accepts RELAY_OPEN/RELAY_FRAME/RELAY_CLOSE and refuses
   assert.throws(bad(MessageType.RELAY_FRAME, { relayId: "r1", target: "b", seq: 0, frame: 4 }), {
     message: "Cannot read cluster message: data.frame must be a Uint8Array, got 4",
   });
+  assert.throws(
+    bad(MessageType.RELAY_FRAME, { relayId: "r1", target: "b", seq: 0, frame: "", more: 1 }),
+    { message: "Cannot read cluster message: data.more must be a boolean, got 1" },
+  );
   assert.throws(bad(MessageType.RELAY_CLOSE, { relayId: "", target: "b" }), {
     message: 'Cannot read cluster message: data.relayId must be a non-empty string, got ""',
   });

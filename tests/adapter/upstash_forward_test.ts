@@ -281,7 +281,7 @@ Deno.test("forwardRequests with lazy Upstash adapters: a handshake subscribes it
   );
 });
 
-Deno.test("forwardRequests with Upstash adapters in process: an upgrade relayed over the per-server channels, ended with transport close when the store drops them", async () => {
+Deno.test("forwardRequests with Upstash adapters in process: an upgrade relayed over the per-server channels (large frames in parts), ended with transport close when the store drops them", async () => {
   await withUpstashCluster(
     { nodes: 2, server: { forwardRequests: true, pingInterval: 1000 } },
     async ({ nodes, store }) => {
@@ -310,6 +310,12 @@ Deno.test("forwardRequests with Upstash adapters in process: an upgrade relayed 
           assert.equal(answer.i, i);
           assert.deepEqual(new Uint8Array(answer.bytes), bytes);
         }
+        // Frames larger than what the event stream carries in one line travel in parts.
+        const big = new Uint8Array(900_000).map((_, i) => i % 251);
+        const text = "é".repeat(300_000);
+        const answer = await client.timeout(5000).emitWithAck("echo", { big, text });
+        assert.deepEqual(new Uint8Array(answer.big), big);
+        assert.equal(answer.text, text);
         const session = a!.engine.clients.get(client.io.engine.id)!;
         assert.equal(session.transportName, "websocket");
         // The store goes away: the relay cannot know what it lost, so it ends on both sides.
