@@ -1,5 +1,6 @@
-// Large relay frames travel in parts: a transport may carry messages of a bounded size (the
-// Upstash event stream reads lines of 1 MiB at most, and binary travels as base64), so a frame is
+// Large relay frames travel in parts: a transport may carry messages of a bounded size (Upstash
+// takes requests of 10 MB at most, an event stream reader bounds its lines, and binary travels
+// as base64), so a frame is
 // cut into parts of at most PART_BYTES bytes (PART_UNITS UTF-16 units for text, which JSON may
 // write as up to 6 bytes each) and put back together, bounded, on the other side.
 

@@ -24,6 +24,8 @@ export interface SubscriptionOptions {
   timers: ClusterTimers;
   /** Milliseconds without any data before the stream is taken for dead. */
   idleTimeout: number;
+  /** The longest line read, in UTF-16 units (1 MiB by default, as the SDK reads). */
+  maxLine?: number;
   /** The first and the largest reconnection delay in milliseconds. */
   retry: { min: number; max: number };
   /** A message arrived (for a pattern, `channel` is the channel it was published on). */
@@ -116,7 +118,8 @@ export class SseSubscription {
         buffer = buffer.slice(newline + 1);
         if (line.startsWith("data: ")) this.#line(line.slice(6));
       }
-      if (buffer.length > MAX_LINE) throw new Error("Subscription line exceeds 1 MiB");
+      const max = this.#o.maxLine ?? MAX_LINE;
+      if (buffer.length > max) throw new Error(`Subscription line exceeds ${max} characters`);
     }
   }
 

@@ -36,6 +36,9 @@ export interface DirectOptions {
 }
 
 const PING = "ping";
+// Upstash refuses a request over 10 MB, so no message published here is longer: a forwarded
+// request carries a body of up to maxHttpBufferSize (1 MB by default), a third more as base64.
+const MAX_LINE = 10 * 1024 * 1024;
 
 /** Publishes to other servers' channels and receives from this server's. */
 export class DirectChannel {
@@ -71,6 +74,7 @@ export class DirectChannel {
       fetch: options.fetch,
       timers: options.timers,
       idleTimeout: 3 * options.pingInterval,
+      maxLine: MAX_LINE,
       retry: options.retry,
       onMessage: (_channel, data) => {
         this.#lastData = Date.now();

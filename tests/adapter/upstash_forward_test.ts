@@ -267,6 +267,12 @@ Deno.test("forwardRequests with lazy Upstash adapters: a handshake subscribes it
       assert.equal(get.status, 200);
       assert.match(await get.text(), /^40\{"sid":"[^"]+"\}$/);
       assert.equal(a!.of("/").sockets.size, 1);
+      // A body near maxHttpBufferSize (1 MB) crosses too: more than a 1 MiB line as base64.
+      const got = new Promise((resolve) => a!.engine.clients.get(sid)!.once("message", resolve));
+      const big = "4" + "é".repeat(450_000);
+      const large = await c!.fetch(new Request(at, { method: "POST", body: big }));
+      assert.deepEqual([large.status, await large.text()], [200, "ok"]);
+      assert.equal(await got, big.slice(1));
       // Each of the three subscribed to the namespace's channel and to its own.
       assert.equal(store.rest.subscriptions, 6);
       // The log every server reads holds their heartbeats, none of the forwarded traffic.
