@@ -1,6 +1,7 @@
 // A Worker for tests/workers/shards_test.ts: a Socket.IO server in a Durable Object, sharded by
 // the `shard` query parameter over SHARDS objects that share everything through the Upstash
-// adapter (UPSTASH_URL/UPSTASH_TOKEN bindings, KEY as the channel prefix). Each event below
+// adapter (UPSTASH_URL/UPSTASH_TOKEN bindings, KEY as the channel prefix; RECOVERY=1 turns
+// connection state recovery on). Each event below
 // exercises one cross-object feature; every answer says which shard answered.
 import type { Handshake, IoServerOptions, Server, Socket } from "../../server/mod.ts";
 import { createUpstashAdapter } from "../../adapter/upstash.ts";
@@ -24,6 +25,9 @@ export class Shard extends SocketIODurableObject {
         heartbeatInterval: 1000,
         requestsTimeout: 3000,
       }),
+      ...env.RECOVERY === "1"
+        ? { connectionStateRecovery: { maxDisconnectionDuration: 10_000 } }
+        : {},
     };
   }
 
@@ -41,6 +45,9 @@ export class Shard extends SocketIODurableObject {
     io.on("connection", (socket) => {
       const shard = shardOf(socket);
       socket.on("whoami", (ack: Ack) => ack(shard));
+      socket.on("state", (ack: Ack) => {
+        ack({ shard, recovered: socket.recovered, rooms: [...socket.rooms].sort() });
+      });
       socket.on("join", (room: string, ack: Ack) => {
         socket.join(room);
         ack(shard);
