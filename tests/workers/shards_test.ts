@@ -274,7 +274,7 @@ Deno.test("workerd: a session resumes on the other object with its rooms and mis
       const sockets = await ask(watcher, "fetch") as { id: string }[];
       return !sockets.some((s) => s.id === id);
     }, "object 0 saw the drop");
-    // The session is written to the store just after the socket left the namespace.
+    // Object 0 starts writing the session to the store as the socket leaves: let it land.
     await new Promise((resolve) => setTimeout(resolve, 200));
     // Missed while away: sent by object 1, in the shared log once the watcher got it.
     const missed = once(watcher, "room");
