@@ -342,3 +342,10 @@ export class SocketIODurableObject {
     });
   }
 }
+
+export {
+  type HibernatableWebSocket,
+  HibernatingSocketIODurableObject,
+  type HibernationState,
+  HibernationStateError,
+} from "./workers_hibernation.ts";
