@@ -105,15 +105,19 @@ Deno.test({
     const red1 = await connect(worker.url, "slow", ["websocket"], all);
     const red2 = await connect(worker.url, "slow", ["websocket"], all);
     const blue = await connect(worker.url, "slow", ["websocket"], all);
+    // Upgraded from polling: its WebSocket carries the session from the upgrade on.
+    const up = await connect(worker.url, "slow", ["polling", "websocket"], all);
+    await until(() => up.socket.io.engine.transport.name === "websocket", WAIT, "upgrade");
     const join = (t: Tracked, room: string) => t.socket.timeout(WAIT).emitWithAck("join", room);
     assert.deepEqual(await join(red1, "red"), ["red"]);
     assert.deepEqual(await join(red1, "team"), ["red", "team"]);
     assert.deepEqual(await join(red2, "red"), ["red"]);
     assert.deepEqual(await join(blue, "blue"), ["blue"]);
+    assert.deepEqual(await join(up, "team"), ["team"]);
     await red1.socket.timeout(WAIT).emitWithAck("set", { name: "ada", n: [1, 2], é: "ünï" });
     await red2.socket.timeout(WAIT).emitWithAck("set", { name: "bob" });
     await red1.socket.timeout(WAIT).emitWithAck("memo", "only in memory");
-    const before = await Promise.all([red1, red2, blue].map(whoami));
+    const before = await Promise.all([red1, red2, blue, up].map(whoami));
     assert.equal(before[0]!.memo, "only in memory");
     assert.ok(before.every((s) => s.instance === before[0]!.instance && !s.recovered));
     const ids = all.map((t) => [t.socket.id, t.socket.io.engine.id]);
@@ -123,21 +127,22 @@ Deno.test({
     const pings = red1.pings.length;
     await until(() => red1.pings.length >= pings + 2, 40_000, "two heartbeats");
     await until(() => all.every((t) => t.pings.length >= pings + 2), 2000, "everyone pinged");
-    const after = await Promise.all([red1, red2, blue].map(whoami));
+    const after = await Promise.all([red1, red2, blue, up].map(whoami));
     const woken = after[0]!.instance;
     assert.notEqual(woken, before[0]!.instance, "a new instance: the object was evicted");
-    assert.deepEqual(after.map((s) => s.memo), ["fresh", "fresh", "fresh"]);
-    assert.deepEqual(after.map((s) => s.recovered), [true, true, true]);
+    assert.deepEqual(after.map((s) => s.memo), ["fresh", "fresh", "fresh", "fresh"]);
+    assert.deepEqual(after.map((s) => s.recovered), [true, true, true, true]);
     assert.deepEqual(after.map((s) => [s.id, s.sid]), ids);
-    assert.deepEqual(after.map((s) => s.rooms), [["red", "team"], ["red"], ["blue"]]);
+    assert.deepEqual(after.map((s) => s.rooms), [["red", "team"], ["red"], ["blue"], ["team"]]);
     assert.deepEqual(after.map((s) => s.data), [
       { name: "ada", n: [1, 2], é: "ünï" },
       { name: "bob" },
       {},
+      {},
     ]);
-    assert.equal(after[0]!.size, 3);
-    // `connection` listeners ran again for the three restored sockets.
-    assert.equal(after[0]!.connections, 3);
+    assert.equal(after[0]!.size, 4);
+    // `connection` listeners ran again for the four restored sockets.
+    assert.equal(after[0]!.connections, 4);
 
     // A room broadcast reaches the room and nobody else; acks work both ways.
     const strays: unknown[] = [];
@@ -164,9 +169,9 @@ Deno.test({
     assert.notEqual(third.instance, woken, "evicted again, woken by a message");
     assert.equal(third.recovered, true);
     assert.deepEqual([third.rooms, third.data], [["red"], { name: "bob" }]);
-    const again = nextEvent(red1.socket, "said");
-    assert.equal(await red2.socket.timeout(WAIT).emitWithAck("say", "team", "x"), 1);
-    assert.deepEqual(await again, ["team", "x", "bob"]);
+    const again = [nextEvent(red1.socket, "said"), nextEvent(up.socket, "said")];
+    assert.equal(await red2.socket.timeout(WAIT).emitWithAck("say", "team", "x"), 2);
+    assert.deepEqual(await Promise.all(again), [["team", "x", "bob"], ["team", "x", "bob"]]);
 
     for (const t of all) {
       assert.deepEqual(t.disconnects, [], "no client was ever disconnected");
