@@ -101,6 +101,7 @@ Deno.test({
 }, async () => {
   const worker = await startHibernationWorker();
   const all: Tracked[] = [];
+  const extra: Tracked[] = [];
   try {
     const red1 = await connect(worker.url, "slow", ["websocket"], all);
     const red2 = await connect(worker.url, "slow", ["websocket"], all);
@@ -114,6 +115,11 @@ Deno.test({
     assert.deepEqual(await join(red2, "red"), ["red"]);
     assert.deepEqual(await join(blue, "blue"), ["blue"]);
     assert.deepEqual(await join(up, "team"), ["team"]);
+    // Its data does not fit in the attachment: told at once, closed when the object is evicted.
+    const big = await connect(worker.url, "slow", ["websocket"], extra);
+    const failed = nextEvent(big.socket, "failed");
+    await big.socket.timeout(WAIT).emitWithAck("set", { blob: "x".repeat(3000) });
+    assert.equal((await failed)[0], "HibernationStateError");
     await red1.socket.timeout(WAIT).emitWithAck("set", { name: "ada", n: [1, 2], é: "ünï" });
     await red2.socket.timeout(WAIT).emitWithAck("set", { name: "bob" });
     await red1.socket.timeout(WAIT).emitWithAck("memo", "only in memory");
@@ -179,8 +185,9 @@ Deno.test({
       assert.ok(t.socket.connected);
     }
     assert.deepEqual(all.map((t) => [t.socket.id, t.socket.io.engine.id]), ids);
+    assert.deepEqual(big.disconnects, ["transport close"]);
   } finally {
-    for (const t of all) t.socket.disconnect();
+    for (const t of [...all, ...extra]) t.socket.disconnect();
     await worker.stop();
   }
 });
