@@ -39,6 +39,8 @@ export interface SavedConnection {
   u: string;
   /** The client's address. */
   a: string;
+  /** When the handshake happened (ms since the epoch). */
+  t?: number;
   /** The sockets; absent when they could not be saved (the connection is closed on restore). */
   s?: SavedSocket[];
 }
@@ -97,6 +99,7 @@ export function describe(session: Session): { text: string; error?: HibernationS
   };
   const sockets: SavedSocket[] = [];
   for (const socket of client ? clientInternals.sockets(client) : []) {
+    base.t ??= socket.handshake.issued;
     const saved: SavedSocket = {
       n: socket.nsp.name,
       i: socket.id,
@@ -168,6 +171,10 @@ export async function restore(
     if (!nsp) continue;
     const previous = { sid: entry.i, pid: entry.k as string, data: entry.d };
     const ioSocket = new Socket(nsp, client, {}, previous);
+    if (typeof saved.t === "number") {
+      ioSocket.handshake.issued = saved.t;
+      ioSocket.handshake.time = new Date(saved.t).toString();
+    }
     nsp.sockets.set(ioSocket.id, ioSocket);
     ioSocket.connectedAtOffset = nsp.adapter.currentOffset();
     ioSocket.connected = true;

@@ -76,8 +76,10 @@ const shardedId = (request: Request) =>
  * CONNECT packet, and hands each to the namespace's `connection` listeners again, with
  * `socket.recovered === true`; middlewares do not run again. The clients notice nothing.
  *
- * What does not survive: `socket.handshake` is rebuilt from the URL only (its `headers` and `auth`
- * are empty: copy what you need into `socket.data`), acks the server waits for are dropped, and
+ * What does not survive: `socket.handshake` is rebuilt from the URL and the handshake time only
+ * (its `headers` and `auth` are empty: copy what you need into `socket.data`), acks the server
+ * waits for are dropped (their timeouts too), a socket of a namespace that no longer exists (or
+ * whose parent namespace refuses an empty `auth`) is not made again, and
  * long-polling sessions are lost (a pending poll keeps the object awake, so this only happens when
  * a client stops polling; it then gets "Session ID unknown" and reconnects).
  *

@@ -40,6 +40,8 @@ class Rooms extends HibernatingSocketIODurableObject {
           data: socket.data,
           rooms: [...socket.rooms].filter((r) => r !== socket.id).sort(),
           size: io.engine.clientsCount,
+          issued: socket.handshake.issued,
+          query: socket.handshake.query.do,
         });
       });
       socket.on("say", (room: string, text: string, ack: (n: number) => void) => {

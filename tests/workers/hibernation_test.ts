@@ -91,6 +91,8 @@ type State = {
   data: unknown;
   rooms: string[];
   size: number;
+  issued: number;
+  query: string;
 };
 const whoami = (t: Tracked) => t.socket.timeout(WAIT).emitWithAck("whoami") as Promise<State>;
 
@@ -147,6 +149,8 @@ Deno.test({
       {},
     ]);
     assert.equal(after[0]!.size, 4);
+    // The handshake's time and URL query are kept (headers and auth are not).
+    assert.deepEqual(after.map((s) => [s.issued, s.query]), before.map((s) => [s.issued, "slow"]));
     // `connection` listeners ran again for the four restored sockets.
     assert.equal(after[0]!.connections, 4);
 
