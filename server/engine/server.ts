@@ -18,7 +18,8 @@ import {
 import { PollingTransport } from "./polling.ts";
 import { Session, sessionInternals } from "./session.ts";
 import { WebSocketTransport } from "./websocket.ts";
-import type { WebSocketHandler, WebSocketLike } from "./websocket_like.ts";
+import type { WebSocketHandler } from "./websocket_like.ts";
+import { engineHooks } from "./_restore.ts";
 import { generateSessionId } from "./session_id.ts";
 
 /** Headers as `headers`/`initial_headers` listeners edit them. */
@@ -68,21 +69,6 @@ interface Query {
 }
 
 const CLOSE_TIMEOUT = 30000;
-
-/**
- * What a Durable Object's hibernation mode reaches inside the engine: a session made again on its
- * still-open WebSocket, registered without a `connection` event. Not part of the public API
- * (server/engine/mod.ts does not export it).
- */
-export let engineInternals: {
-  restore(
-    engine: EngineServer,
-    id: string,
-    socket: WebSocketLike,
-    request: Request,
-    info: { protocol: 3 | 4; remoteAddress: string },
-  ): { session: Session; handler: WebSocketHandler };
-};
 
 /**
  * An Engine.IO server as a fetch handler. Polling works on every runtime; WebSocket needs the
@@ -392,21 +378,19 @@ export class EngineServer extends Emitter<EngineEvents> {
   }
 
   static {
-    engineInternals = {
-      restore: (engine, id, socket, request, info) => {
-        const { maxHttpBufferSize } = engine.options;
-        const transport = new WebSocketTransport(socket, info.protocol, maxHttpBufferSize);
-        const session = sessionInternals.restore(id, engine.#host, transport, request, info);
-        engine.#sessions.set(id, session);
-        session.once("close", () => engine.#sessions.delete(id));
-        const handler: WebSocketHandler = {
-          onOpen() {},
-          onMessage: (data) => transport.onMessage(data),
-          onClose: () => transport.onSocketClose(),
-          onError: () => transport.onSocketError(),
-        };
-        return { session, handler };
-      },
+    engineHooks.restore = (engine, id, socket, request, info) => {
+      const { maxHttpBufferSize } = engine.options;
+      const transport = new WebSocketTransport(socket, info.protocol, maxHttpBufferSize);
+      const session = sessionInternals.restore(id, engine.#host, transport, request, info);
+      engine.#sessions.set(id, session);
+      session.once("close", () => engine.#sessions.delete(id));
+      const handler: WebSocketHandler = {
+        onOpen() {},
+        onMessage: (data) => transport.onMessage(data),
+        onClose: () => transport.onSocketClose(),
+        onError: () => transport.onSocketError(),
+      };
+      return { session, handler };
     };
   }
 

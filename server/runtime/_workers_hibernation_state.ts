@@ -3,7 +3,8 @@
 // WebSocket, no handshake) and its Socket.IO sockets (same ids, rooms, `data`, no CONNECT packet).
 
 import { Client, clientInternals } from "../client.ts";
-import { engineInternals } from "../engine/server.ts";
+import { engineHooks } from "../engine/_restore.ts";
+import "../engine/server.ts";
 import type { Session } from "../engine/session.ts";
 import type { WebSocketHandler, WebSocketLike } from "../engine/websocket_like.ts";
 import type { Server } from "../io_server.ts";
@@ -160,7 +161,7 @@ export async function restore(
 ): Promise<{ session: Session; handler: WebSocketHandler; sockets: Socket[] } | undefined> {
   if (!saved.s) return undefined;
   const request = new Request(new URL(saved.u, "http://hibernated.invalid"));
-  const restored = engineInternals.restore(io.engine, saved.sid, socket, request, {
+  const restored = engineHooks.restore!(io.engine, saved.sid, socket, request, {
     protocol: saved.p,
     remoteAddress: saved.a,
   });
