@@ -1,6 +1,7 @@
 // The hibernation fixture: two hibernating Socket.IO Durable Objects, SlowRooms (pingInterval
 // 15 s, above workerd's 10 s idle eviction, so it is evicted between heartbeats) and FastRooms
-// (pingInterval 1 s, for heartbeat timing); `?do=fast` on the URL picks FastRooms. Each instance
+// (pingInterval 1 s, for heartbeat timing); `?do=fast` on the URL picks FastRooms, `?do=v2` a
+// second SlowRooms object. Each instance
 // names itself in its constructor and keeps an in-memory value, so the test can tell an eviction.
 import type { IoServerOptions, Server } from "../../server/mod.ts";
 import {
@@ -59,7 +60,7 @@ class Rooms extends HibernatingSocketIODurableObject {
 
 export class SlowRooms extends Rooms {
   protected override serverOptions(): IoServerOptions {
-    return { pingInterval: 15000, pingTimeout: 5000 };
+    return { pingInterval: 15000, pingTimeout: 5000, allowEIO3: true };
   }
 }
 
@@ -71,11 +72,13 @@ export class FastRooms extends Rooms {
 
 const slow = routeToDurableObject("SLOW");
 const fast = routeToDurableObject("FAST");
+// Another SlowRooms object (shard "1"), for Socket.IO v2 clients, whose pings come on their own.
+const v2 = routeToDurableObject("SLOW", { shards: 2, pickShard: () => 1 });
 
 export default {
   fetch(request: Request, env: Record<string, unknown>): Promise<Response> {
-    return new URL(request.url).searchParams.get("do") === "fast"
-      ? fast(request, env)
-      : slow(request, env);
+    const object = new URL(request.url).searchParams.get("do");
+    const route = object === "fast" ? fast : object === "v2" ? v2 : slow;
+    return route(request, env);
   },
 };

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { io as connectClient, type Socket as ClientSocket } from "socket.io-client";
 import { startBundled } from "../_bundle.ts";
 import { type Started, startServer } from "../_process.ts";
+import { socketIoClientV2 } from "../legacy/mod.ts";
 
 const RUNNER = decodeURIComponent(
   new URL("./_hibernation_miniflare.mjs", import.meta.url).pathname,
@@ -96,6 +97,65 @@ type State = {
 };
 const whoami = (t: Tracked) => t.socket.timeout(WAIT).emitWithAck("whoami") as Promise<State>;
 
+interface V2Socket {
+  id: string;
+  connected: boolean;
+  on(event: string, fn: (...args: unknown[]) => void): unknown;
+  once(event: string, fn: (...args: unknown[]) => void): unknown;
+  emit(event: string, ...args: unknown[]): unknown;
+  close(): void;
+  io: { engine: { id: string; on(event: string, fn: () => void): unknown } };
+}
+const connectV2 = socketIoClientV2 as unknown as (
+  url: string,
+  opts: Record<string, unknown>,
+) => V2Socket;
+
+// A Socket.IO v2 client (EIO=3: the client pings, every 15 s) on its own SlowRooms object: the
+// object is evicted in the silence between two of its pings and woken by the next one.
+async function v2Scenario(url: string, clients: V2Socket[]): Promise<void> {
+  const client = connectV2(`${url}/`, {
+    forceNew: true,
+    reconnection: false,
+    transports: ["websocket"],
+    query: { do: "v2" },
+  });
+  clients.push(client);
+  const disconnects: unknown[] = [];
+  client.on("disconnect", (reason) => disconnects.push(reason));
+  const ask = (event: string, ...args: unknown[]) =>
+    new Promise<unknown>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ack to ${event}`)), WAIT);
+      client.emit(event, ...args, (answer: unknown) => {
+        clearTimeout(timer);
+        resolve(answer);
+      });
+    });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("v2: no connect")), WAIT);
+    client.once("connect", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  assert.deepEqual(await ask("join", "old"), ["old"]);
+  await ask("set", { name: "v2" });
+  await ask("memo", "only in memory");
+  const before = await ask("whoami") as State;
+  let pongs = 0;
+  client.io.engine.on("pong", () => pongs++);
+  await until(() => pongs >= 1, 25_000, "v2: a ping answered");
+  const after = await ask("whoami") as State;
+  assert.notEqual(after.instance, before.instance, "v2: evicted");
+  assert.deepEqual(
+    [after.memo, after.recovered, after.id, after.sid, after.rooms, after.data],
+    ["fresh", true, client.io.engine.id, client.io.engine.id, ["old"], { name: "v2" }],
+  );
+  assert.equal(before.id, client.id);
+  assert.deepEqual(disconnects, []);
+  assert.ok(client.connected);
+}
+
 Deno.test({
   name: "hibernation in workerd: evicted between heartbeats, rooms, data and ids survive",
   // One eviction waits out workerd's 10 idle seconds twice: about 45 s.
@@ -104,6 +164,10 @@ Deno.test({
   const worker = await startHibernationWorker();
   const all: Tracked[] = [];
   const extra: Tracked[] = [];
+  const legacy: V2Socket[] = [];
+  const v2Done = v2Scenario(worker.url, legacy);
+  // Failures are reported by the await below; this keeps an early one from going unhandled.
+  v2Done.catch(() => {});
   try {
     const red1 = await connect(worker.url, "slow", ["websocket"], all);
     const red2 = await connect(worker.url, "slow", ["websocket"], all);
@@ -190,8 +254,11 @@ Deno.test({
     }
     assert.deepEqual(all.map((t) => [t.socket.id, t.socket.io.engine.id]), ids);
     assert.deepEqual(big.disconnects, ["transport close"]);
+    await v2Done;
   } finally {
     for (const t of [...all, ...extra]) t.socket.disconnect();
+    for (const client of legacy) client.close();
+    await v2Done.catch(() => {});
     await worker.stop();
   }
 });
