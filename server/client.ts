@@ -20,6 +20,18 @@ import type { MessageData, Session } from "./engine/session.ts";
 import type { Handshake, Socket } from "./socket.ts";
 import type { Server } from "./io_server.ts";
 
+const clients = new WeakMap<Session, Client>();
+
+/**
+ * What a Durable Object's hibernation mode reaches inside a client: the client of a session, its
+ * sockets, and a socket made again after a wake-up taken in. Not part of the public API.
+ */
+export let clientInternals: {
+  of(conn: Session): Client | undefined;
+  sockets(client: Client): Socket[];
+  adopt(client: Client, socket: Socket): void;
+};
+
 /**
  * The Socket.IO view of one connection, shared by the namespaces it joined. Made by the server
  * for each Engine.IO session.
@@ -40,10 +52,13 @@ export class Client {
    *
    * @param server The server.
    * @param conn The session.
+   * @param restored Whether the session continues after a Durable Object woke up: its sockets
+   * are taken in again, so no connect timeout and no implicit v2 connection.
    */
-  constructor(server: Server, conn: Session) {
+  constructor(server: Server, conn: Session, restored = false) {
     this.server = server;
     this.conn = conn;
+    clients.set(conn, this);
     this.#encoder = server.encoder;
     const { parser } = server.options;
     // socket.io v2 clients (EIO=3) speak protocol v4; edgeio's decoder reads it when told.
@@ -53,11 +68,23 @@ export class Client {
     this.#decoder.on("decoded", (packet) => this.#ondecoded(packet));
     conn.on("data", (data) => this.#ondata(data));
     conn.on("close", (reason, description) => this.#onclose(reason, description));
+    if (restored) return;
     this.#connectTimer = this.timers.setTimeout(() => {
       if (this.#nsps.size === 0) this.conn.close();
     }, server.options.connectTimeout);
     // socket.io v2 clients join "/" without a CONNECT packet.
     if (conn.protocol === 3) this.#connect("/", {});
+  }
+
+  static {
+    clientInternals = {
+      of: (conn) => clients.get(conn),
+      sockets: (client) => [...client.#sockets.values()],
+      adopt: (client, socket) => {
+        client.#sockets.set(socket.id, socket);
+        client.#nsps.set(socket.nsp.name, socket);
+      },
+    };
   }
 
   /** The Engine.IO session id. */

@@ -54,10 +54,20 @@ export type AllowRequest = (
   callback: (error: string | null | undefined, success: boolean) => void,
 ) => void | boolean | Promise<void | boolean>;
 
+/**
+ * What a heartbeat timer of a session is for: `"ping"` sends the next ping, `"pingTimeout"` ends
+ * a session that did not answer. Timers that batch heartbeats (a Durable Object's alarm) may move
+ * a ping earlier and a timeout later, so that many sessions share one wake-up.
+ */
+export type TimerKind = "ping" | "pingTimeout";
+
 /** Timer functions, injectable so tests can drive time without sleeping. */
 export interface Timers {
-  /** Schedules `fn` after `ms` milliseconds. */
-  setTimeout(fn: () => void, ms: number): unknown;
+  /**
+   * Schedules `fn` after `ms` milliseconds. Heartbeat timers of sessions pass their `kind`;
+   * other timers (acks, upgrades, connect timeouts) pass none and must fire on time.
+   */
+  setTimeout(fn: () => void, ms: number, kind?: TimerKind): unknown;
   /** Cancels what `setTimeout` scheduled. */
   clearTimeout(id: unknown): void;
 }

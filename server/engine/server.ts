@@ -19,6 +19,7 @@ import { PollingTransport } from "./polling.ts";
 import { Session, sessionInternals } from "./session.ts";
 import { WebSocketTransport } from "./websocket.ts";
 import type { WebSocketHandler, WebSocketUpgrader } from "./websocket_like.ts";
+import { engineHooks } from "./_restore.ts";
 import { generateSessionId } from "./session_id.ts";
 
 /** Headers as `headers`/`initial_headers` listeners edit them. */
@@ -430,6 +431,23 @@ export class EngineServer extends Emitter<EngineEvents> {
       }),
       this.#headers(request, false),
     );
+  }
+
+  static {
+    engineHooks.restore = (engine, id, socket, request, info) => {
+      const { maxHttpBufferSize } = engine.options;
+      const transport = new WebSocketTransport(socket, info.protocol, maxHttpBufferSize);
+      const session = sessionInternals.restore(id, engine.#host, transport, request, info);
+      engine.#sessions.set(id, session);
+      session.once("close", () => engine.#sessions.delete(id));
+      const handler: WebSocketHandler = {
+        onOpen() {},
+        onMessage: (data) => transport.onMessage(data),
+        onClose: () => transport.onSocketClose(),
+        onError: () => transport.onSocketError(),
+      };
+      return { session, handler };
+    };
   }
 
   #register(session: Session): void {

@@ -70,7 +70,20 @@ const UPGRADE_CHECK_INTERVAL = 100;
 export let sessionInternals: {
   transport(session: Session): Transport;
   upgrade(session: Session, transport: Transport): void;
+  /**
+   * Makes a session that is open already (a Durable Object woke up with its WebSocket): no open
+   * packet; a v4 session pings at once, so the client proves it is still there.
+   */
+  restore(
+    id: string,
+    host: SessionHost,
+    transport: Transport,
+    request: Request,
+    info: { protocol: 3 | 4; remoteAddress: string },
+  ): Session;
 };
+
+let restoring = false;
 
 /**
  * One client connection at the Engine.IO level. Made by the engine on a handshake and handed to
@@ -135,7 +148,8 @@ export class Session extends Emitter<SessionEvents> {
     this.protocol = info.protocol;
     this.remoteAddress = info.remoteAddress;
     this.#setTransport(transport);
-    this.#open();
+    if (restoring) this.#resume();
+    else this.#open();
   }
 
   /** The name of the current transport. */
@@ -189,6 +203,14 @@ export class Session extends Emitter<SessionEvents> {
     sessionInternals = {
       transport: (session) => session.#transport,
       upgrade: (session, transport) => session.#maybeUpgrade(transport),
+      restore: (id, host, transport, request, info) => {
+        restoring = true;
+        try {
+          return new Session(id, host, transport, request, info);
+        } finally {
+          restoring = false;
+        }
+      },
     };
   }
 
@@ -263,6 +285,12 @@ export class Session extends Emitter<SessionEvents> {
     else this.#schedulePing();
   }
 
+  #resume(): void {
+    this.readyState = "open";
+    if (this.protocol === 3) this.#resetPingTimeout();
+    else this.#ping();
+  }
+
   #onPacket(packet: EnginePacket): void {
     if (this.readyState !== "open") return;
     this.emit("packet", packet);
@@ -300,12 +328,14 @@ export class Session extends Emitter<SessionEvents> {
   #schedulePing(): void {
     const { timers, pingInterval } = this.#host.options;
     timers.clearTimeout(this.#pingIntervalTimer);
-    this.#pingIntervalTimer = timers.setTimeout(() => {
-      this.#refreshedPingTimeout = false;
-      this.#awaitingPong = true;
-      this.#sendPacket("ping");
-      this.#resetPingTimeout();
-    }, pingInterval);
+    this.#pingIntervalTimer = timers.setTimeout(() => this.#ping(), pingInterval, "ping");
+  }
+
+  #ping(): void {
+    this.#refreshedPingTimeout = false;
+    this.#awaitingPong = true;
+    this.#sendPacket("ping");
+    this.#resetPingTimeout();
   }
 
   #resetPingTimeout(): void {
@@ -314,6 +344,7 @@ export class Session extends Emitter<SessionEvents> {
     this.#pingTimeoutTimer = timers.setTimeout(
       () => this.#onClose("ping timeout"),
       this.protocol === 3 ? pingInterval + pingTimeout : pingTimeout,
+      "pingTimeout",
     );
   }
 

@@ -28,6 +28,7 @@ import { EngineServer } from "../engine/server.ts";
 import { type IoServerOptions, Server } from "../io_server.ts";
 import type { EngineOptions } from "../engine/options.ts";
 import { generateSessionId } from "../engine/session_id.ts";
+import { shardOf } from "./workers_shards.ts";
 import type {
   WebSocketHandler,
   WebSocketLike,
@@ -50,6 +51,8 @@ type WebSocketPairConstructor = new () => { 0: WorkersWebSocket; 1: WorkersWebSo
 
 /** The header that tells a Durable Object which shard it is (set by the Worker entry). */
 export const SHARD_HEADER = "x-edgeio-shard";
+
+export { shardByQuery, shardOf } from "./workers_shards.ts";
 
 /**
  * Upgrades a request with a `WebSocketPair`: accepts the server side (on Workers, accepting is
@@ -109,12 +112,22 @@ export interface RouteOptions {
   shards?: number;
   /** Picks the shard of a new session (a number below `shards`); random by default. */
   pickShard?: (request: Request) => number;
+  /**
+   * A key of the handshake request (e.g. {@linkcode shardByQuery}`("nsp")`) whose stable hash
+   * ({@linkcode shardOf}) picks the shard of a new session, so sessions with the same key share
+   * an object; without a key (`undefined`), `pickShard` decides. The Engine.IO handshake does
+   * not name a Socket.IO namespace, so to shard by namespace the client passes it, e.g.
+   * `io(url + "/chat", { query: { nsp: "/chat" } })`.
+   */
+  shardKey?: (request: Request) => string | undefined;
 }
 
 /**
  * Makes a Worker `fetch` handler that sends each request to the Durable Object of its session:
- * a handshake to a shard picked by `pickShard`, every later request (polls, posts, the upgrade)
- * to the shard its session id names. A session id naming no shard is refused as unknown.
+ * a handshake to the shard of its `shardKey` (or, without one, to a shard picked by
+ * `pickShard`), every later request (polls, posts, the upgrade) to the shard its session id
+ * names. A session id naming no shard is refused as unknown. Objects that serve one app share
+ * broadcasts, rooms, acks and `fetchSockets` through an adapter (e.g. the Upstash one).
  *
  * @param binding The name of the Durable Object namespace binding in `env`.
  * @param options Sharding.
@@ -123,7 +136,7 @@ export interface RouteOptions {
  *
  * @example
  * ```ts
- * import { routeToDurableObject } from "@edgeio/edgeio/workers";
+ * import { routeToDurableObject, shardByQuery, shardOf } from "@edgeio/edgeio/workers";
  * import assert from "node:assert/strict";
  *
  * const seen: string[] = [];
@@ -140,6 +153,11 @@ export interface RouteOptions {
  * await fetch(new Request("http://x/engine.io/?EIO=4&transport=polling"), { ENGINE });
  * await fetch(new Request("http://x/engine.io/?EIO=4&transport=polling&sid=3.abc"), { ENGINE });
  * assert.deepEqual(seen, ["2 2", "3 3"]);
+ *
+ * // Sharded by a query parameter: the same key, the same object.
+ * const byRoom = routeToDurableObject("ENGINE", { shards: 4, shardKey: shardByQuery("room") });
+ * await byRoom(new Request("http://x/engine.io/?EIO=4&transport=polling&room=a"), { ENGINE });
+ * assert.equal(seen.at(-1), `${shardOf("a", 4)} ${shardOf("a", 4)}`);
  * ```
  */
 export function routeToDurableObject(
@@ -157,7 +175,11 @@ export function routeToDurableObject(
     const sid = new URL(request.url).searchParams.get("sid");
     let shard: number;
     if (sid === null) {
-      shard = pick(request);
+      const key = options.shardKey?.(request);
+      shard = key === undefined ? pick(request) : shardOf(key, shards);
+      if (!(Number.isInteger(shard) && shard >= 0 && shard < shards)) {
+        throw new RangeError(`Cannot route: pickShard gave ${shard}, not a shard below ${shards}`);
+      }
     } else {
       const named = Number(sid.slice(0, sid.indexOf(".")));
       if (!(sid.includes(".") && Number.isInteger(named) && named >= 0 && named < shards)) {
@@ -320,3 +342,10 @@ export class SocketIODurableObject {
     });
   }
 }
+
+export {
+  type HibernatableWebSocket,
+  HibernatingSocketIODurableObject,
+  type HibernationState,
+  HibernationStateError,
+} from "./workers_hibernation.ts";

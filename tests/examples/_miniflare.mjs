@@ -1,17 +1,19 @@
 // Runs a bundled Worker in workerd through the Miniflare API with the settings of an example's
-// wrangler.toml (passed as JSON: compatibility date, Durable Object bindings), on 127.0.0.1 and a
-// free port; prints "listening on <url>". Usage: node _miniflare.mjs <bundle.mjs> <settings.json>
+// wrangler.toml (passed as JSON: compatibility date, Durable Object bindings, and optional
+// `bindings`: plain-text [vars]/secrets), on 127.0.0.1 and a free port; prints
+// "listening on <url>". Usage: node _miniflare.mjs <bundle.mjs> <settings.json>
 import { dirname } from "node:path";
 import { Miniflare } from "miniflare";
 
 const [scriptPath, settings] = process.argv.slice(2);
-const { compatibilityDate, durableObjects } = JSON.parse(settings);
+const { compatibilityDate, durableObjects, bindings = {} } = JSON.parse(settings);
 const mf = new Miniflare({
   modules: true,
   scriptPath,
   modulesRoot: dirname(scriptPath),
   compatibilityDate,
   durableObjects,
+  bindings,
   host: "127.0.0.1",
   port: 0,
 });
