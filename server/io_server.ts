@@ -77,6 +77,8 @@ export type ServerEvents<
   // deno-lint-ignore no-explicit-any
   SocketData = any,
 > = {
+  /** A socket connected to the main namespace (before `connection`). */
+  connect: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void;
   /** A socket connected to the main namespace. */
   connection: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void;
   /** A namespace was made. */
@@ -123,7 +125,7 @@ export class Server<
   // deno-lint-ignore no-explicit-any
   SocketData = any,
 > extends StrictEventEmitter<
-  Record<never, never>,
+  ServerSideEvents,
   ServerEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
 > {
   /** The Engine.IO server underneath. */
@@ -326,6 +328,11 @@ export class Server<
     ...args: EventParams<ServerEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>, Ev>
   ): boolean {
     return super.emitReserved(ev, ...args);
+  }
+
+  /** Delivers to `io.on` listeners an event another server sent the main namespace (namespace-internal). */
+  onServerSideEmit(event: string, args: unknown[]): void {
+    this.emitUntyped(event, ...args);
   }
 
   /** Adds a connection middleware to the main namespace. */

@@ -144,6 +144,8 @@ export class Namespace<
   onServerSideEmit(args: unknown[]): void {
     const [event, ...rest] = args;
     this.emitUntyped(String(event), ...rest);
+    // socket.io's `io.on` is the main namespace's: its listeners hear these events too.
+    if (this.name === "/") this.server.onServerSideEmit(String(event), rest);
   }
 
   /** The next ack id for packets of this namespace. */
@@ -363,12 +365,23 @@ export class Namespace<
       }
     }
     onJoined(socket);
-    // socket.io's order: "connect", then "connection". The client is connected by now, so a
-    // listener's own error must not turn into a CONNECT_ERROR: it is rethrown on its own.
+    this.announce(socket);
+  }
+
+  /**
+   * Hands a connected socket to the `connect` and `connection` listeners, in socket.io's order,
+   * and for the main namespace to the server's (client-internal; a Durable Object waking from
+   * hibernation calls it again for the sockets it restores). The client is connected by now, so
+   * a listener's own error must not turn into a CONNECT_ERROR: it is rethrown on its own.
+   */
+  announce(socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
     try {
       this.emitReserved("connect", socket);
       this.emitReserved("connection", socket);
-      if (this.name === "/") this.server.emitReserved("connection", socket);
+      if (this.name === "/") {
+        this.server.emitReserved("connect", socket);
+        this.server.emitReserved("connection", socket);
+      }
     } catch (error) {
       queueMicrotask(() => {
         throw error;

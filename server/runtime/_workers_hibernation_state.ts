@@ -190,17 +190,8 @@ export async function restore(
  * Hands restored sockets to their namespaces' `connect`/`connection` listeners, once every
  * connection is back in its rooms (so a listener's broadcast reaches all of them).
  */
-export function announce(io: Server, sockets: Socket[]): void {
+export function announce(sockets: Socket[]): void {
   for (const socket of sockets) {
-    if (!socket.connected) continue;
-    try {
-      socket.nsp.emitReserved("connect", socket);
-      socket.nsp.emitReserved("connection", socket);
-      if (socket.nsp.name === "/") io.emitReserved("connection", socket);
-    } catch (error) {
-      queueMicrotask(() => {
-        throw error;
-      });
-    }
+    if (socket.connected) socket.nsp.announce(socket);
   }
 }

@@ -277,7 +277,7 @@ export class HibernatingSocketIODurableObject {
       this.#bind(ws, link, back.session, false);
       sockets.push(...back.sockets);
     }
-    announce(this.io, sockets);
+    announce(sockets);
   }
 
   #upgrade(request: Request, handler: WebSocketHandler, headers: Headers): Response {

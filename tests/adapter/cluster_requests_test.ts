@@ -31,6 +31,14 @@ Deno.test("serverSideEmit() reaches the other servers' listeners, not its own", 
     await bus.settle();
     assert.deepEqual(got.sort(), ["0 []", '1 [1,{"text":"a"}]', "1 []", '2 [1,{"text":"a"}]']);
 
+    // socket.io's io.on is the main namespace's: io.on hears them too (and io.on("connect")).
+    const heard: unknown[][] = [];
+    servers[1]!.on("hello", (...args: unknown[]) => heard.push(args));
+    servers[0]!.of("/admin").serverSideEmit("hello", "admin only");
+    servers[0]!.serverSideEmit("hello", 2);
+    await bus.settle();
+    assert.deepEqual(heard, [[2]]);
+
     const bytes: unknown[] = [];
     servers[1]!.sockets.on("bin", (data: unknown) => bytes.push(data));
     servers[0]!.serverSideEmit("bin", new Uint8Array([1, 2]));

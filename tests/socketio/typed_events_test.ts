@@ -129,6 +129,10 @@ function _typedExample(io: TypedServer): void {
   })();
   io.serverSideEmit("ping");
   io.of("/").on("ping", () => {});
+  io.on("ping", () => {});
+  io.on("connect", (socket) => void socket.id);
+  // @ts-expect-error: an event servers do not send each other
+  io.on("pong", () => {});
 
   // @ts-expect-error: wrong argument type to a broadcast
   io.to("room1").emit("basicEmit", "1", "2", new Uint8Array());
