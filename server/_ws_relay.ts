@@ -23,12 +23,20 @@ const MAX_BUFFERED_BYTES = 8 << 20;
 const OPEN = 1;
 const CLOSED = 3;
 
-// A runtime's socket takes 1000 or 3000-4999 as a close code (the WebSocket API's rule).
+// Passes on a code a server may send (RFC 6455 7.4: not 1004-1006, 1015, 1016-2999), so the
+// client sees what the owner said (1009, 1011...) as it would directly; else, or when the
+// runtime refuses it, a close without a code.
 function closeWith(socket: WebSocketLike, code: number | undefined, reason: string | undefined) {
+  const sendable = code !== undefined &&
+    ((code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+      (code >= 3000 && code <= 4999));
   try {
-    if (code === 1000 || (code !== undefined && code >= 3000 && code <= 4999)) {
-      socket.close(code, reason?.slice(0, 120));
-    } else socket.close();
+    if (sendable) return socket.close(code, reason?.slice(0, 120));
+  } catch {
+    // The runtime takes fewer codes: closed without one below.
+  }
+  try {
+    socket.close();
   } catch {
     // Closed already.
   }

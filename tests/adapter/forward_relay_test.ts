@@ -269,6 +269,36 @@ Deno.test("the owner leaves mid-session: the relayed client sees transport close
   });
 });
 
+Deno.test("a relayed frame over maxHttpBufferSize closes the client's socket with 1009, as the owner does directly", async () => {
+  await withRouter(2, async ({ servers, url }) => {
+    const reasons: string[] = [];
+    for (const io of servers) {
+      io.on("connection", (socket: Socket) => {
+        socket.on("disconnect", (reason) => reasons.push(reason));
+        socket.on("echo", (value: unknown, ack: (v: unknown) => void) => ack(value));
+      });
+    }
+    const socket = client(url);
+    try {
+      await once(socket, "connect", 5000);
+      await upgraded(socket);
+      assert.equal(
+        await socket.timeout(2000).emitWithAck("echo", "x".repeat(500)),
+        "x".repeat(500),
+      );
+      const closed = once(socket, "disconnect", 3000);
+      socket.emit("echo", "x".repeat(300_000));
+      const [reason, details] = await closed as [string, { context?: { code?: number } }];
+      assert.equal(reason, "transport close");
+      assert.equal(details.context?.code, 1009);
+      await waitFor(() => reasons.length === 1);
+      assert.equal(reasons.length, 1);
+    } finally {
+      socket.disconnect();
+    }
+  }, { maxHttpBufferSize: 10_000 });
+});
+
 Deno.test("checkMessage() accepts RELAY_OPEN/RELAY_FRAME/RELAY_CLOSE and refuses malformed ones; the codec round-trips text and binary frames", () => {
   const messages: ClusterMessage[] = [
     {
