@@ -6,6 +6,7 @@
 import type { RelayFrame, RelayLink } from "../adapter/_cluster_relays.ts";
 import type { ForwardedRequest, ForwardedResponse } from "../adapter/cluster_message.ts";
 import type { EngineServer } from "./engine/server.ts";
+import { frameTooLarge } from "./engine/websocket.ts";
 import type { WebSocketHandler, WebSocketLike } from "./engine/websocket_like.ts";
 import {
   type ForwardingAdapter,
@@ -54,7 +55,7 @@ function toFrame(data: string | ArrayBuffer | ArrayBufferView): RelayFrame {
  * to the owner, the owner's go to the client (kept, bounded, until the socket opens), and a close
  * on either side closes the other.
  */
-export function clientRelay(link: RelayLink): WebSocketHandler {
+export function clientRelay(link: RelayLink, maxPayload = Infinity): WebSocketHandler {
   let socket: WebSocketLike | undefined;
   let buffered: RelayFrame[] = [];
   let bytes = 0;
@@ -83,7 +84,12 @@ export function clientRelay(link: RelayLink): WebSocketHandler {
       buffered = [];
       if (ended) closeWith(opened, ...ended);
     },
-    onMessage: (data) => link.send(toFrame(data)),
+    onMessage: (data) => {
+      // Refused here, as the owner's transport would (1009): not carried across the cluster.
+      if (!frameTooLarge(data, maxPayload)) return link.send(toFrame(data));
+      link.close(1009, "Max payload size exceeded");
+      if (socket) closeWith(socket, 1009, "Max payload size exceeded");
+    },
     onClose: (code, reason) => link.close(code, reason),
     onError: () => link.close(1011, "Relay failed: websocket error"),
   };
@@ -156,6 +162,7 @@ export async function relayUpgrade(
   request: Request,
   upgrade: (handler: WebSocketHandler, headers: Headers) => Response | Promise<Response>,
   timeout: number,
+  maxPayload: number,
 ): Promise<Response> {
   const data = await requestToData(request, 0);
   const { response, link } = await adapter.openRelay(owner, data, timeout);
@@ -163,7 +170,7 @@ export async function relayUpgrade(
   const headers = new Headers();
   for (const [name, value] of response.headers) headers.append(name, value);
   try {
-    return await upgrade(clientRelay(link), headers);
+    return await upgrade(clientRelay(link, maxPayload), headers);
   } catch (error) {
     link.close(1011, "Relay failed: the client's upgrade failed");
     throw error;

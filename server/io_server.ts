@@ -169,7 +169,14 @@ export class Server<
         },
         forward: (owner, request) => this.#forward(owner, request),
         relay: (owner, request, upgrade) =>
-          relayUpgrade(this.#forwarder(), owner, request, upgrade, this.#forwardTimeout()),
+          relayUpgrade(
+            this.#forwarder(),
+            owner,
+            request,
+            upgrade,
+            this.#forwardTimeout(),
+            this.engine.options.maxHttpBufferSize,
+          ),
       }
       : undefined;
     this.engine = new EngineServer(forward ? { ...engine, forward } : engine);

@@ -92,11 +92,15 @@ export class WebSocketTransport extends Transport {
   }
 
   #tooLarge(data: string | ArrayBuffer | ArrayBufferView): boolean {
-    const max = this.#maxPayload;
-    if (typeof data !== "string") return data.byteLength > max;
-    // A UTF-16 unit is 1 to 3 UTF-8 bytes: count bytes only when the length leaves it open.
-    if (data.length > max) return true;
-    if (data.length * 3 <= max) return false;
-    return encoder.encode(data).length > max;
+    return frameTooLarge(data, this.#maxPayload);
   }
+}
+
+/** Whether a frame exceeds `max` bytes (text counted as UTF-8), as the transport refuses it. */
+export function frameTooLarge(data: string | ArrayBuffer | ArrayBufferView, max: number): boolean {
+  if (typeof data !== "string") return data.byteLength > max;
+  // A UTF-16 unit is 1 to 3 UTF-8 bytes: count bytes only when the length leaves it open.
+  if (data.length > max) return true;
+  if (data.length * 3 <= max) return false;
+  return encoder.encode(data).length > max;
 }

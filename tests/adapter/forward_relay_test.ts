@@ -270,7 +270,7 @@ Deno.test("the owner leaves mid-session: the relayed client sees transport close
 });
 
 Deno.test("a relayed frame over maxHttpBufferSize closes the client's socket with 1009, as the owner does directly", async () => {
-  await withRouter(2, async ({ servers, url }) => {
+  await withRouter(2, async ({ servers, bus, url }) => {
     const reasons: string[] = [];
     for (const io of servers) {
       io.on("connection", (socket: Socket) => {
@@ -293,6 +293,10 @@ Deno.test("a relayed frame over maxHttpBufferSize closes the client's socket wit
       assert.equal(details.context?.code, 1009);
       await waitFor(() => reasons.length === 1);
       assert.equal(reasons.length, 1);
+      // Refused by the relaying server: the frame did not cross the cluster.
+      const relayed = bus.published.filter((p) => p.message.type === MessageType.RELAY_FRAME)
+        .map((p) => (p.message.data as { frame: { length: number } }).frame.length);
+      assert.ok(Math.max(...relayed) < 10_000, `relayed frames of ${relayed.join(", ")}`);
     } finally {
       socket.disconnect();
     }
