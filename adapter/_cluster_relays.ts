@@ -23,6 +23,11 @@ export type SendTo = (peer: string, body: Outgoing) => Promise<void>;
 export const MAX_QUEUED_FRAMES = 1000;
 /** Frames a link may have handed to the transport and not yet seen sent. */
 export const MAX_IN_FLIGHT_FRAMES = 4000;
+/**
+ * Bytes (UTF-16 units count two) a link may have handed to the transport and not yet seen sent;
+ * one frame alone may exceed it.
+ */
+export const MAX_IN_FLIGHT_BYTES = 16 * 1024 * 1024;
 /** The close code of a link that failed (as `ws` reports an internal error). */
 export const RELAY_FAILED = 1011;
 
@@ -42,6 +47,7 @@ class Link implements RelayLink {
   #inSeq = 0;
   #outSeq = 0;
   #inFlight = 0;
+  #inFlightBytes = 0;
   readonly #parts = new Reassembly();
 
   constructor(id: string, peer: string, relays: Relays) {
@@ -56,6 +62,12 @@ class Link implements RelayLink {
     if (this.#inFlight + parts.length > MAX_IN_FLIGHT_FRAMES) {
       return this.fail(`more than ${MAX_IN_FLIGHT_FRAMES} frames wait for the cluster`);
     }
+    // A client sending faster than the cluster carries must not fill this server's memory.
+    const size = typeof data === "string" ? data.length * 2 : data.byteLength;
+    if (this.#inFlightBytes > 0 && this.#inFlightBytes + size > MAX_IN_FLIGHT_BYTES) {
+      return this.fail(`more than ${MAX_IN_FLIGHT_BYTES} bytes wait for the cluster`);
+    }
+    this.#inFlightBytes += size;
     const last = parts.length - 1;
     parts.forEach((frame, i) => {
       this.#inFlight++;
@@ -65,7 +77,11 @@ class Link implements RelayLink {
           ? { relayId: this.id, target: this.peer, seq: this.#outSeq++, frame, more: true }
           : { relayId: this.id, target: this.peer, seq: this.#outSeq++, frame },
       };
-      this.#relays.send(this.peer, body).then(() => this.#inFlight--, () => this.#inFlight--);
+      const done = () => {
+        this.#inFlight--;
+        if (i === last) this.#inFlightBytes -= size;
+      };
+      this.#relays.send(this.peer, body).then(done, done);
     });
   }
 

@@ -3,6 +3,7 @@
 // closes on both sides with an error (code 1011) instead of growing.
 import assert from "node:assert/strict";
 import {
+  MAX_IN_FLIGHT_BYTES,
   MAX_IN_FLIGHT_FRAMES,
   MAX_QUEUED_FRAMES,
   type RelayLink,
@@ -84,6 +85,25 @@ Deno.test("a relay fails past MAX_IN_FLIGHT_FRAMES frames the cluster has not ta
   );
   link.send("4late");
   assert.equal(sent.length, MAX_IN_FLIGHT_FRAMES + 1);
+});
+
+Deno.test("a relay fails past MAX_IN_FLIGHT_BYTES the cluster has not taken yet; one larger frame alone passes", () => {
+  const { relays: r, sent } = relays(false);
+  const link = r.open("r1", "peer");
+  const closed: unknown[] = [];
+  link.attach({ frame: () => {}, closed: (...args) => closed.push(args) });
+  // A frame of 1 MiB (under the default maxHttpBufferSize) is 4 parts: far below the frame bound.
+  const mib = new Uint8Array(1024 * 1024);
+  for (let i = 0; i < 64 && !link.closed; i++) link.send(mib);
+  assert.equal(link.closed, true);
+  const reason = `Relay failed: more than ${MAX_IN_FLIGHT_BYTES} bytes wait for the cluster`;
+  assert.deepEqual(closed, [[1011, reason]]);
+  const frames = sent.filter((s) => s.body.type === MessageType.RELAY_FRAME).length;
+  assert.equal(frames, 4 * (MAX_IN_FLIGHT_BYTES / mib.byteLength));
+
+  const big = relays(false).relays.open("r2", "peer");
+  big.send(new Uint8Array(MAX_IN_FLIGHT_BYTES + 1));
+  assert.equal(big.closed, false);
 });
 
 Deno.test("a relay ignores another server's frames, ends when its peer leaves, and every relay ends at endAll()", () => {
