@@ -10,12 +10,8 @@
 // workerd and the clients share the machine; the numbers are an order of magnitude, not a budget.
 
 import { io as connectClient, type Socket } from "socket.io-client";
-import { startBundled } from "../tests/_bundle.ts";
-import { startServer } from "../tests/_process.ts";
+import { startHibernationWorker } from "../tests/workers/_hibernation.ts";
 
-const RUNNER = decodeURIComponent(
-  new URL("../tests/workers/_hibernation_miniflare.mjs", import.meta.url).pathname,
-);
 const flag = Deno.args.indexOf("--clients");
 const N = flag === -1 ? 200 : Number(Deno.args[flag + 1]);
 if (!Number.isInteger(N) || N < 1 || N > 2000) throw new RangeError("--clients: 1 to 2000");
@@ -26,16 +22,7 @@ const watchdog = setTimeout(() => {
   console.error("hibernation_restore: overstayed 180 s");
   Deno.exit(1);
 }, 180_000);
-const worker = await startBundled(
-  new URL("../tests/workers/_hibernation_worker.ts", import.meta.url),
-  {
-    platform: "neutral",
-    format: "esm",
-    conditions: ["workerd", "worker", "browser"],
-    mainFields: ["module", "main"],
-  },
-  (file) => startServer("node", [RUNNER, file]),
-);
+const worker = await startHibernationWorker();
 const clients: Socket[] = [];
 try {
   for (let i = 0; i < N; i += 50) {

@@ -5,23 +5,11 @@
 // eviction; same socket ids, session ids, rooms, data and no disconnect prove the restore.
 import assert from "node:assert/strict";
 import { io as connectClient, type Socket as ClientSocket } from "socket.io-client";
-import { startBundled } from "../_bundle.ts";
-import { type Started, startServer } from "../_process.ts";
+import { once } from "../_wait.ts";
+import { startHibernationWorker } from "./_hibernation.ts";
 import { socketIoClientV2 } from "../legacy/mod.ts";
 
-const RUNNER = decodeURIComponent(
-  new URL("./_hibernation_miniflare.mjs", import.meta.url).pathname,
-);
 const WAIT = 10_000;
-
-function startHibernationWorker(): Promise<Started> {
-  return startBundled(new URL("./_hibernation_worker.ts", import.meta.url), {
-    platform: "neutral",
-    format: "esm",
-    conditions: ["workerd", "worker", "browser"],
-    mainFields: ["module", "main"],
-  }, (file) => startServer("node", [RUNNER, file]));
-}
 
 interface Tracked {
   socket: ClientSocket;
@@ -67,20 +55,6 @@ async function until(check: () => boolean, ms: number, what: string): Promise<vo
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function nextEvent(socket: ClientSocket, event: string, ms = WAIT): Promise<unknown[]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      socket.off(event, listener);
-      reject(new Error(`no "${event}" within ${ms} ms`));
-    }, ms);
-    const listener = (...args: unknown[]) => {
-      clearTimeout(timer);
-      resolve(args);
-    };
-    socket.once(event, listener);
-  });
-}
 
 type State = {
   instance: string;
@@ -183,7 +157,7 @@ Deno.test({
     assert.deepEqual(await join(up, "team"), ["team"]);
     // Its data does not fit in the attachment: told at once, closed when the object is evicted.
     const big = await connect(worker.url, "slow", ["websocket"], extra);
-    const failed = nextEvent(big.socket, "failed");
+    const failed = once(big.socket, "failed", WAIT);
     await big.socket.timeout(WAIT).emitWithAck("set", { blob: "x".repeat(3000) });
     assert.equal((await failed)[0], "HibernationStateError");
     await red1.socket.timeout(WAIT).emitWithAck("set", { name: "ada", n: [1, 2], é: "ünï" });
@@ -221,7 +195,7 @@ Deno.test({
     // A room broadcast reaches the room and nobody else; acks work both ways.
     const strays: unknown[] = [];
     blue.socket.on("said", (...args) => strays.push(args));
-    const heard = nextEvent(red2.socket, "said");
+    const heard = once(red2.socket, "said", WAIT);
     assert.equal(await red1.socket.timeout(WAIT).emitWithAck("say", "red", "hello"), 2);
     assert.deepEqual(await heard, ["red", "hello", "ada"]);
     red2.socket.on(
@@ -243,7 +217,7 @@ Deno.test({
     assert.notEqual(third.instance, woken, "evicted again, woken by a message");
     assert.equal(third.recovered, true);
     assert.deepEqual([third.rooms, third.data], [["red"], { name: "bob" }]);
-    const again = [nextEvent(red1.socket, "said"), nextEvent(up.socket, "said")];
+    const again = [once(red1.socket, "said", WAIT), once(up.socket, "said", WAIT)];
     assert.equal(await red2.socket.timeout(WAIT).emitWithAck("say", "team", "x"), 2);
     assert.deepEqual(await Promise.all(again), [["team", "x", "bob"], ["team", "x", "bob"]]);
 
@@ -286,12 +260,12 @@ Deno.test("hibernation in workerd: one alarm drives heartbeats; silent clients a
       assert.deepEqual(t.disconnects, []);
     }
     // The polling client works through the object as before.
-    const heard = nextEvent(a.socket, "said");
+    const heard = once(a.socket, "said", WAIT);
     assert.equal(await polling.socket.timeout(WAIT).emitWithAck("say", "x", "from polling"), 2);
     assert.deepEqual((await heard).slice(0, 2), ["x", "from polling"]);
 
     // socket.data over the 2048-byte attachment: a clear error, the socket keeps working.
-    const failed = nextEvent(b.socket, "failed");
+    const failed = once(b.socket, "failed", WAIT);
     await b.socket.timeout(WAIT).emitWithAck("set", { blob: "x".repeat(3000) });
     const [name, message] = await failed as [string, string];
     assert.equal(name, "HibernationStateError");
