@@ -28,6 +28,12 @@ export interface SubscriptionOptions {
   maxLine?: number;
   /** The first and the largest reconnection delay in milliseconds. */
   retry: { min: number; max: number };
+  /**
+   * For a pattern, the channel a `<channel>,<payload>` line was published on, when it is one of
+   * the channels the reader knows (names with commas in them included); by default the text
+   * before the first comma.
+   */
+  channelOf?(line: string): string | undefined;
   /** A message arrived (for a pattern, `channel` is the channel it was published on). */
   onMessage(channel: string, payload: string): void;
   /** The subscription is confirmed (first time and after every reconnection). */
@@ -138,8 +144,13 @@ export class SseSubscription {
         this.#o.onMessage(this.#o.channel, data.slice(known.length));
       } else this.#o.onMessage(data.slice(first + 1, second), data.slice(second + 1));
     } else if (type === "pmessage") {
-      const third = data.indexOf(",", second + 1);
-      if (third !== -1) this.#o.onMessage(data.slice(second + 1, third), data.slice(third + 1));
+      // The pattern is known too: one with a comma in it (from the `key` option) still reads.
+      const known = `pmessage,${this.#o.channel},`;
+      const rest = data.startsWith(known) ? data.slice(known.length) : data.slice(second + 1);
+      const channel = this.#o.channelOf?.(rest) ?? rest.slice(0, Math.max(0, rest.indexOf(",")));
+      if (channel && rest[channel.length] === ",") {
+        this.#o.onMessage(channel, rest.slice(channel.length + 1));
+      }
     }
   }
 

@@ -21,6 +21,11 @@ export interface BusOptions {
   idleTimeout: number;
   retry: { min: number; max: number };
   timers: ClusterTimers;
+  /**
+   * Opens the bus' share of a subscription that carries the channel (one stream for several
+   * namespaces); by default the bus opens a stream of its own.
+   */
+  stream?(listener: BusListener): BusStream;
   /** A message arrived, with its log id, in log order. */
   onMessage(id: string, message: string): void;
   /** Something failed; `lost` counts messages known to be given up. */
@@ -34,6 +39,29 @@ export interface BusOptions {
   onReset?(): void;
 }
 
+/** What a bus hears from its subscription. */
+export interface BusListener {
+  /** A message of the bus' channel arrived: `<log id> <message>`. */
+  data(payload: string): void;
+  /** The subscription is confirmed (also when the bus joins a stream that is up already). */
+  up(): void;
+  /** The stream failed or ended; it reconnects by itself. */
+  down(error: Error): void;
+}
+
+/** The subscription as a bus drives it. */
+export interface BusStream {
+  /** Subscribes (or joins the shared stream). */
+  start(): void;
+  /** Drops the stream and subscribes again, as after a failure. */
+  reconnect(): void;
+  /** Leaves the stream (the last one to leave closes it). */
+  close(): void;
+}
+
+// Before every id: where the read-back of a log that was empty starts.
+const START = "0-0";
+
 const TAIL = "local e = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1) " +
   "if e[1] then return e[1][1] end return false";
 
@@ -41,7 +69,7 @@ const TAIL = "local e = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1) "
 export class UpstashBus {
   readonly #o: BusOptions;
   readonly #publisher: LogPublisher;
-  readonly #subscription: SseSubscription;
+  readonly #subscription: BusStream;
   #lastId: string | undefined;
   #held: [string, string][] | undefined;
   #catchUps = 0;
@@ -61,7 +89,15 @@ export class UpstashBus {
       retry: options.retry,
       onError: options.onError,
     });
-    this.#subscription = new SseSubscription({
+    const listener: BusListener = {
+      data: (data) => this.#onData(data),
+      up: () => this.#onUp(),
+      down: (error) => {
+        this.#down();
+        options.onError(error, 0);
+      },
+    };
+    this.#subscription = options.stream?.(listener) ?? new SseSubscription({
       url: options.url,
       token: options.token,
       channel: options.channel,
@@ -69,12 +105,9 @@ export class UpstashBus {
       timers: options.timers,
       idleTimeout: options.idleTimeout,
       retry: options.retry,
-      onMessage: (_channel, data) => this.#onData(data),
-      onUp: () => this.#onUp(),
-      onDown: (error) => {
-        this.#down();
-        options.onError(error, 0);
-      },
+      onMessage: (_channel, data) => listener.data(data),
+      onUp: () => listener.up(),
+      onDown: (error) => listener.down(error),
     });
   }
 
@@ -93,10 +126,11 @@ export class UpstashBus {
     if (this.#starting) return;
     this.#starting = true;
     // The log's newest id before subscribing: the first confirmation then reads back from it,
-    // so what other nodes published while this subscription was being set up is not missed.
+    // so what other nodes published while this subscription was being set up (or before this
+    // bus joined a shared stream) is not missed. An empty log is read back from its start.
     this.#o.redis.eval(TAIL, [this.#o.logKey], []).then((id) => {
-      if (typeof id === "string" && this.#lastId === undefined) {
-        this.#lastId = id;
+      if ((typeof id === "string" || id === null) && this.#lastId === undefined) {
+        this.#lastId = id ?? START;
         this.#wasUp = true;
       }
     }, () => {}).finally(() => this.#subscription.start());
@@ -182,7 +216,7 @@ export class UpstashBus {
       return;
     }
     if (generation !== this.#catchUps) return;
-    if (entries[0]?.[0] !== since) {
+    if (since !== START && entries[0]?.[0] !== since) {
       this.#o.onError(
         new Error(`Messages may be lost: the log no longer holds ${since}, the last id received`),
         0,

@@ -16,6 +16,13 @@
  * its rooms change), so a client resumes on any server, also after its server died: once that
  * server has been silent for `heartbeatTimeout`, its sockets' sessions can be taken over.
  *
+ * A server holds two event streams however many namespaces it has (Workers allow six outgoing
+ * connections at once, and every open stream costs on Deno Deploy): one pattern subscription
+ * that carries the channels of all its namespaces, and, once a request is forwarded, one for
+ * the messages addressed to it. Its namespaces (the adapters one class of
+ * {@linkcode createUpstashAdapter} makes for one `Server`) share them and its uid; the last
+ * one to close ends them.
+ *
  * Facts of Upstash this module handles: channel names in subscription URLs are encoded here
  * (the SDK does not encode them, so `socket.io#/#` would silently become `socket.io`); the event
  * stream splits on newlines, so messages are single-line JSON with binary as base64; blocking
@@ -47,7 +54,8 @@ import type { Packet } from "../parser/socket_packet.ts";
 import { Adapter } from "./adapter.ts";
 import { encodeOptions } from "./_cluster_remote.ts";
 import { UpstashBus } from "./_upstash_bus.ts";
-import { DirectChannel } from "./_upstash_direct.ts";
+import { DirectSender } from "./_upstash_direct.ts";
+import { type HubMember, UpstashHub } from "./_upstash_hub.ts";
 import { isRecoverable, recoverableBroadcast, RedisRecovery } from "./_upstash_recovery.ts";
 import { ClusterAdapter } from "./cluster.ts";
 import { decodeMessage, encodeMessage } from "./cluster_codec.ts";
@@ -112,9 +120,11 @@ export class UpstashAdapter extends ClusterAdapter {
   #started: Promise<void> | undefined;
   #up: (() => void) | undefined;
   #lastId: string | undefined;
-  // The channel of messages addressed to this server, made on first use.
-  #direct: DirectChannel | undefined;
-  readonly #makeDirect: () => DirectChannel;
+  // The streams this namespace shares with the server's other namespaces.
+  readonly #hub: UpstashHub;
+  readonly #member: HubMember;
+  // Publishes messages addressed to other servers.
+  readonly #sender: DirectSender;
 
   /**
    * Makes the adapter; nothing connects until it is used.
@@ -124,27 +134,54 @@ export class UpstashAdapter extends ClusterAdapter {
    */
   constructor(nsp: AdapterNamespace, options: UpstashAdapterOptions) {
     const o = resolveUpstashOptions(options);
-    super(nsp, { ...options, recoveryLog: "external" });
+    const client = (signal: () => AbortSignal) =>
+      options.redis ??
+        new Redis({
+          url: o.url,
+          token: o.token,
+          automaticDeserialization: false,
+          enableTelemetry: false,
+          // The log retries in order and reports what it gives up; the SDK's own retries would
+          // hold a request (and its timer) for seconds after close().
+          retry: { retries: 0 },
+          signal,
+        }) as unknown as UpstashCommands;
+    const timers = options.timers ?? GLOBAL_TIMERS;
+    const read = options.fetch ?? ((input, init) => fetch(input, init));
+    // The namespaces of one server share its streams and its uid.
+    const hub = UpstashHub.for(options, nsp.name, {
+      redis: (signal) => client(() => signal),
+      url: o.url,
+      token: o.token,
+      fetch: read,
+      key: o.key,
+      uid: options.uid,
+      idleTimeout: o.idleTimeout,
+      pingInterval: o.heartbeatInterval,
+      maxPending: o.maxPending,
+      maxRetryTime: o.maxRetryTime,
+      retry: o.retry,
+      timers,
+    });
+    super(nsp, { ...options, uid: hub.uid, recoveryLog: "external" });
     this.#o = o;
-    const redis: UpstashCommands = options.redis ??
-      new Redis({
-        url: o.url,
-        token: o.token,
-        automaticDeserialization: false,
-        enableTelemetry: false,
-        // The log retries in order and reports what it gives up; the SDK's own retries would
-        // hold a request (and its timer) for seconds after close().
-        retry: { retries: 0 },
-        signal: () => this.#abort.signal,
-      }) as unknown as UpstashCommands;
+    this.#hub = hub;
+    this.#member = {
+      direct: (message) => this.onMessage(message),
+      directDown: () => this.endRelays("the channel of messages addressed to this server dropped"),
+      error: (error, lost) => this.#report(error, lost),
+    };
+    hub.join(nsp.name, this.#member);
+    const redis = client(() => this.#abort.signal);
     const base = `${o.key}#${nsp.name}#`;
-    const timers = this.#timers = options.timers ?? GLOBAL_TIMERS;
+    this.#timers = timers;
     this.#bus = new UpstashBus({
       redis,
       url: o.url,
       token: o.token,
-      fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+      fetch: read,
       channel: base,
+      stream: hub.logStream(base),
       logKey: base + "log",
       logSize: o.logSize,
       maxPending: o.maxPending,
@@ -160,23 +197,15 @@ export class UpstashAdapter extends ClusterAdapter {
         for (const id of this.#pids.keys()) this.#changed(id);
       },
     });
-    this.#makeDirect = () =>
-      new DirectChannel({
-        redis,
-        url: o.url,
-        token: o.token,
-        fetch: options.fetch ?? ((input, init) => fetch(input, init)),
-        prefix: base,
-        uid: this.uid,
-        maxPending: o.maxPending,
-        maxRetryTime: o.maxRetryTime,
-        pingInterval: o.heartbeatInterval,
-        retry: o.retry,
-        timers,
-        onMessage: (text) => this.#receiveDirect(text),
-        onError: (error, lost) => this.#report(error, lost),
-        onDown: () => this.endRelays("the channel of messages addressed to this server dropped"),
-      });
+    this.#sender = new DirectSender({
+      redis,
+      key: o.key,
+      maxPending: o.maxPending,
+      maxRetryTime: o.maxRetryTime,
+      retry: o.retry,
+      timers,
+      onError: (error, lost) => this.#report(error, lost),
+    });
     const recovery = nsp.connectionStateRecovery;
     if (recovery) {
       this.#recovery = new RedisRecovery(redis, {
@@ -212,11 +241,12 @@ export class UpstashAdapter extends ClusterAdapter {
     if (started) {
       const leave = this.#recovery && this.#write(this.#recovery.leave(this.uid));
       // Messages to one server (the goodbyes of relays among them) leave too.
-      const direct = this.#direct?.sent();
+      const direct = this.#sender.sent();
       await this.#within(Promise.all([goodbye, leave, direct, ...this.#writes]), 1000);
     }
     this.#bus.close();
-    this.#direct?.close();
+    this.#sender.close();
+    this.#hub.leave(this.nsp.name, this.#member);
     this.#abort.abort(new Error("Cannot reach the store: the adapter closed"));
   }
 
@@ -331,7 +361,7 @@ export class UpstashAdapter extends ClusterAdapter {
    */
   override async readyToForward(): Promise<void> {
     await this.#within(
-      Promise.all([this.#start(), this.#directChannel().start()]),
+      Promise.all([this.#start(), this.#closing ? undefined : this.#hub.direct()]),
       this.#o.requestsTimeout,
     );
   }
@@ -434,24 +464,7 @@ export class UpstashAdapter extends ClusterAdapter {
   ): Promise<void> {
     if (!DIRECT.has(response.type)) return super.doPublishResponse(requesterUid, response);
     // A failure has been reported (with the number of messages lost) by the publisher already.
-    return this.#directChannel().publish(requesterUid, encodeMessage(response)).catch(() => {});
-  }
-
-  #directChannel(): DirectChannel {
-    const direct = this.#direct ??= this.#makeDirect();
-    // Closed: it opens nothing.
-    if (this.#closing) direct.close();
-    return direct;
-  }
-
-  #receiveDirect(text: string): void {
-    let message: ClusterMessage;
-    try {
-      message = decodeMessage(text);
-    } catch (error) {
-      return this.#report(error, 0);
-    }
-    this.onMessage(message);
+    return this.#sender.publish(requesterUid, encodeMessage(response)).catch(() => {});
   }
 
   #start(): Promise<void> {
