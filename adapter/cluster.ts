@@ -305,6 +305,18 @@ export abstract class ClusterAdapter extends Adapter {
     }
   }
 
+  /**
+   * Delivers to this server's clients only, without publishing: for a subclass that publishes a
+   * broadcast its own way (the Upstash adapter delivers a recoverable one once its log id is
+   * known).
+   *
+   * @param packet The packet.
+   * @param opts Whom it reaches, and how.
+   */
+  protected broadcastHere(packet: Packet, opts: BroadcastOptions): void {
+    super.broadcast(packet, opts);
+  }
+
   /** Delivers here and, unless the `local` flag is set, on every other server. */
   override broadcast(packet: Packet, opts: BroadcastOptions): void {
     const message = this.#isLocal(opts) ? undefined : {

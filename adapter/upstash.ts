@@ -51,7 +51,6 @@
 
 import { Redis } from "@upstash/redis";
 import type { Packet } from "../parser/socket_packet.ts";
-import { Adapter } from "./adapter.ts";
 import { encodeOptions } from "./_cluster_remote.ts";
 import { UpstashBus } from "./_upstash_bus.ts";
 import { DirectSender } from "./_upstash_direct.ts";
@@ -329,7 +328,7 @@ export class UpstashAdapter extends ClusterAdapter {
     const published = this.#bus.failing ? undefined : publishing;
     const deliver = (id: string | undefined) => {
       if (id !== undefined) (packet.data as unknown[]).push(id);
-      Adapter.prototype.broadcast.call(this, packet, opts);
+      this.broadcastHere(packet, opts);
     };
     this.#local = this.#local
       .then(() =>
