@@ -53,6 +53,7 @@ import { Redis } from "@upstash/redis";
 import type { Packet } from "../parser/socket_packet.ts";
 import { encodeOptions } from "./_cluster_remote.ts";
 import { UpstashBus } from "./_upstash_bus.ts";
+import { LiveSessions } from "./_upstash_live.ts";
 import { DirectSender } from "./_upstash_direct.ts";
 import { type HubMember, UpstashHub } from "./_upstash_hub.ts";
 import { isRecoverable, recoverableBroadcast, RedisRecovery } from "./_upstash_recovery.ts";
@@ -106,14 +107,9 @@ export class UpstashAdapter extends ClusterAdapter {
   readonly #timers: ClusterTimers;
   // Ends the SDK's requests still in flight when the adapter closes.
   readonly #abort = new AbortController();
-  // Recovery writes in flight, which close() lets finish.
-  readonly #writes = new Set<Promise<void>>();
-  // Connected sockets whose session must be written (again), and the pid of each written one.
-  readonly #dirty = new Set<SocketId>();
-  readonly #pids = new Map<SocketId, string>();
-  #flushTimer: unknown;
+  // The sessions of the connected sockets, kept in the store (with recovery on).
+  readonly #live: LiveSessions | undefined;
   #closing = false;
-  #lastTouch = -Infinity;
   // Local deliveries of recoverable broadcasts, in the order they were broadcast.
   #local: Promise<void> = Promise.resolve();
   #started: Promise<void> | undefined;
@@ -192,9 +188,7 @@ export class UpstashAdapter extends ClusterAdapter {
       onError: (error, lost) => this.#report(error, lost),
       onUp: () => this.#up?.(),
       // The store may have lost the sessions of the connected sockets too: write them again.
-      onReset: () => {
-        for (const id of this.#pids.keys()) this.#changed(id);
-      },
+      onReset: () => this.#live?.rewriteAll(),
     });
     this.#sender = new DirectSender({
       redis,
@@ -213,6 +207,14 @@ export class UpstashAdapter extends ClusterAdapter {
         logKey: base + "log",
         maxAge: recovery.maxDisconnectionDuration,
         heartbeatTimeout: o.heartbeatTimeout,
+      });
+      this.#live = new LiveSessions({
+        recovery: this.#recovery,
+        uid: this.uid,
+        heartbeatInterval: o.heartbeatInterval,
+        timers,
+        describe: (id) => this.#describe(id),
+        report: (error) => this.#report(error, 0),
       });
     }
   }
@@ -234,14 +236,12 @@ export class UpstashAdapter extends ClusterAdapter {
   override async close(): Promise<void> {
     const started = this.#started;
     this.#closing = true;
-    this.#timers.clearTimeout(this.#flushTimer);
-    this.#dirty.clear();
+    this.#live?.stop();
     const goodbye = super.close();
     if (started) {
-      const leave = this.#recovery && this.#write(this.#recovery.leave(this.uid));
       // Messages to one server (the goodbyes of relays among them) leave too.
       const direct = this.#sender.sent();
-      await this.#within(Promise.all([goodbye, leave, direct, ...this.#writes]), 1000);
+      await this.#within(Promise.all([goodbye, this.#live?.leave(), direct]), 1000);
     }
     this.#bus.close();
     this.#sender.close();
@@ -267,7 +267,7 @@ export class UpstashAdapter extends ClusterAdapter {
   override addAll(id: SocketId, rooms: Set<Room>): void | Promise<void> {
     void this.#start();
     const added = super.addAll(id, rooms);
-    this.#changed(id);
+    this.#live?.changed(id);
     return added;
   }
 
@@ -279,7 +279,7 @@ export class UpstashAdapter extends ClusterAdapter {
    */
   override del(id: SocketId, room: Room): void | Promise<void> {
     const removed = super.del(id, room);
-    this.#changed(id);
+    this.#live?.changed(id);
     return removed;
   }
 
@@ -291,11 +291,7 @@ export class UpstashAdapter extends ClusterAdapter {
    */
   override delAll(id: SocketId): void {
     super.delAll(id);
-    this.#dirty.delete(id);
-    const pid = this.#pids.get(id);
-    if (pid === undefined || !this.#recovery) return;
-    this.#pids.delete(id);
-    void this.#write(this.#recovery.untrack(this.uid, [pid]));
+    this.#live?.left(id);
   }
 
   /**
@@ -321,7 +317,7 @@ export class UpstashAdapter extends ClusterAdapter {
       },
     });
     void this.#start();
-    this.#touch();
+    this.#live?.touch();
     const deadline = Date.now() + this.#o.localDeliveryTimeout;
     // A message given up has been reported already; here it is only delivered without an id.
     const publishing = this.#bus.publish(message).catch(() => undefined);
@@ -414,7 +410,7 @@ export class UpstashAdapter extends ClusterAdapter {
    * @param session The session.
    */
   override async persistSession(session: PersistedSession): Promise<void> {
-    if (this.#recovery) await this.#write(this.#recovery.persist(session));
+    if (this.#recovery) await this.#live?.write(this.#recovery.persist(session));
   }
 
   /**
@@ -443,7 +439,7 @@ export class UpstashAdapter extends ClusterAdapter {
    */
   protected override doPublish(message: ClusterMessage): Promise<void> {
     void this.#start();
-    this.#touch();
+    this.#live?.touch();
     // A failure has been reported (with the number of messages lost) by the log already.
     const heartbeat = message.type === MessageType.HEARTBEAT;
     return this.#bus.publish(encodeMessage(message), heartbeat).then(() => {}, () => {});
@@ -470,7 +466,7 @@ export class UpstashAdapter extends ClusterAdapter {
     return this.#started ??= new Promise<void>((resolve) => {
       this.#up = () => {
         this.#up = undefined;
-        this.#touch();
+        this.#live?.touch();
         resolve(super.init());
       };
       this.#bus.start();
@@ -498,47 +494,18 @@ export class UpstashAdapter extends ClusterAdapter {
     this.onMessage(message);
   }
 
-  // A socket joined or left a room: its session is written once this turn's changes are done.
-  #changed(id: SocketId): void {
-    if (!this.#recovery || this.#closing) return;
-    this.#dirty.add(id);
-    if (this.#dirty.size === 1) this.#flushTimer = this.#timers.setTimeout(() => this.#flush(), 0);
-  }
-
-  #flush(): void {
-    const sessions: PersistedSession[] = [];
-    for (const id of this.#dirty) {
-      const socket = this.nsp.sockets.get(id) as RecoverableSocket | undefined;
-      const rooms = this.sids.get(id);
-      if (!socket?.connected || typeof socket.pid !== "string" || !rooms) continue;
-      this.#pids.set(id, socket.pid);
-      sessions.push({
-        sid: id,
-        pid: socket.pid,
-        rooms: [...rooms],
-        data: socket.describe().data,
-        connectedAtOffset: socket.connectedAtOffset,
-      });
-    }
-    this.#dirty.clear();
-    if (this.#recovery) void this.#write(this.#recovery.track(this.uid, sessions));
-  }
-
-  // Tells the cluster this node lives (and keeps its sessions), at most twice per heartbeat.
-  #touch(): void {
-    const now = Date.now();
-    if (!this.#recovery || now - this.#lastTouch < this.#o.heartbeatInterval / 2) return;
-    this.#lastTouch = now;
-    void this.#write(this.#recovery.touch(this.uid));
-  }
-
-  // Runs a recovery write; close() waits for it, and a failure is reported.
-  #write(write: Promise<void>): Promise<void> {
-    const done = write.catch((error) => this.#report(error, 0)).finally(() => {
-      this.#writes.delete(done);
-    });
-    this.#writes.add(done);
-    return done;
+  // The session of a connected socket, as the store keeps it.
+  #describe(id: SocketId): PersistedSession | undefined {
+    const socket = this.nsp.sockets.get(id) as RecoverableSocket | undefined;
+    const rooms = this.sids.get(id);
+    if (!socket?.connected || typeof socket.pid !== "string" || !rooms) return undefined;
+    return {
+      sid: id,
+      pid: socket.pid,
+      rooms: [...rooms],
+      data: socket.describe().data,
+      connectedAtOffset: socket.connectedAtOffset,
+    };
   }
 
   #report(error: unknown, lost: number): void {
