@@ -54,12 +54,20 @@ interface Link {
   session?: Session;
   saved: string;
   failed: boolean;
+  /** Undoes what waits for this WebSocket (an upgrade not done yet). */
+  dispose?: () => void;
 }
 
 type WebSocketPairConstructor = new () => {
   0: HibernatableWebSocket;
   1: HibernatableWebSocket;
 };
+
+/** Milliseconds a connection's restore may take before it is closed instead. */
+const RESTORE_TIMEOUT = 5000;
+
+/** Milliseconds after a message at which its session is saved again. */
+const SETTLE_MS = 1000;
 
 const shardedId = (request: Request) =>
   `${request.headers.get(SHARD_HEADER) ?? "0"}.${generateSessionId()}`;
@@ -91,8 +99,10 @@ const shardedId = (request: Request) =>
  * `socket.data`, the rooms and the URL must fit in the WebSocket attachment (2048 bytes). When
  * they do not (or `data` is not JSON), the socket's `error` listeners get a
  * {@linkcode HibernationStateError}; the connection works on, but is closed if the object is
- * evicted (the client reconnects). The state is saved after each message of the connection, after
- * each room change, and at each heartbeat.
+ * evicted (the client reconnects). The state is saved after each message of the connection and
+ * again a second later (for listeners that `await` before they change `socket.data`), whenever
+ * the server sends the connection a message (an ack, an emit), after each room change, and at each
+ * heartbeat; async work that ends later and sends nothing is saved at the next of these.
  *
  * Caveats: an I/O that stays open (an Upstash adapter's subscription, an outgoing WebSocket)
  * keeps the object awake, so it never hibernates; the `timers` server option is replaced.
@@ -134,6 +144,9 @@ export class HibernatingSocketIODurableObject {
   readonly #bySid = new Map<string, HibernatableWebSocket>();
   readonly #dirty = new Set<string>();
   #opening: { ws: HibernatableWebSocket; link: Link } | undefined;
+  // Sessions saved again a moment after their last message, for listeners' async work.
+  readonly #later = new Set<string>();
+  #laterTimer: ReturnType<typeof setTimeout> | undefined;
   #woken: Promise<void> | undefined;
 
   /**
@@ -212,7 +225,10 @@ export class HibernatingSocketIODurableObject {
       return;
     }
     link.handler.onMessage(message);
-    if (link.session) this.#touch(link.session.id);
+    if (link.session) {
+      this.#touch(link.session.id);
+      this.#touchSoon(link.session.id);
+    }
   }
 
   /**
@@ -233,7 +249,11 @@ export class HibernatingSocketIODurableObject {
     // Complete the client's close handshake, as the non-hibernating upgrade does.
     closeQuietly(ws, code === 1005 || code === 1006 ? 1000 : code, reason);
     const link = this.#linkOf(ws);
-    this.#links.delete(ws);
+    // The runtime may have handed other objects for this WebSocket: forget every one.
+    for (const [key, value] of this.#links) {
+      if (value === link || key === ws) this.#links.delete(key);
+    }
+    link?.dispose?.();
     link?.handler.onClose(code, reason);
   }
 
@@ -261,14 +281,31 @@ export class HibernatingSocketIODurableObject {
     return this.#woken ??= this.#restoreAll();
   }
 
+  // One connection back from its attachment; a failure (or a parent namespace that never
+  // decides) closes that connection only, so the object keeps serving the others.
+  async #restoreOne(ws: HibernatableWebSocket, text: unknown) {
+    const saved = parse(text);
+    if (!saved) return undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), RESTORE_TIMEOUT);
+    });
+    try {
+      return await Promise.race([restore(this.io, ws, saved), late]);
+    } catch {
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async #restoreAll(): Promise<void> {
     const sockets: Socket[] = [];
     for (const ws of this.#state.getWebSockets()) {
       if (this.#links.has(ws)) continue;
-      const text = ws.deserializeAttachment();
-      const saved = parse(text);
-      const back = saved ? await restore(this.io, ws, saved) : undefined;
-      if (!saved || !back) {
+      const text = safeAttachment(ws);
+      const back = await this.#restoreOne(ws, text);
+      if (!back) {
         closeQuietly(ws, 1011, "Session state lost in hibernation");
         continue;
       }
@@ -302,7 +339,11 @@ export class HibernatingSocketIODurableObject {
       // An upgrade from polling: the WebSocket carries the session once the client switches.
       handler.onOpen(server);
       const session = this.io.engine.clients.get(sid);
-      session?.once("upgrade", () => this.#bind(server, link, session));
+      if (session) {
+        const upgraded = () => this.#bind(server, link, session);
+        session.once("upgrade", upgraded);
+        link.dispose = () => session.off("upgrade", upgraded);
+      }
     }
     return new Response(null, { status: 101, headers, webSocket: client } as ResponseInit);
   }
@@ -310,6 +351,10 @@ export class HibernatingSocketIODurableObject {
   #bind(ws: HibernatableWebSocket, link: Link, session: Session, save = true): void {
     link.session = session;
     this.#bySid.set(session.id, ws);
+    // What a listener sets before answering (an ack, an emit after an await) is saved with it.
+    session.on("packetCreate", (packet) => {
+      if (packet.type === "message") this.#touch(session.id);
+    });
     session.once("close", () => {
       if (this.#bySid.get(session.id) === ws) this.#bySid.delete(session.id);
     });
@@ -341,6 +386,17 @@ export class HibernatingSocketIODurableObject {
   #touch(sid: string): void {
     if (this.#dirty.size === 0) queueMicrotask(() => this.#flush());
     this.#dirty.add(sid);
+  }
+
+  // A listener's async work that sends nothing is saved too, if done within SETTLE_MS; this
+  // keeps the object in memory that long after a message (it is evicted 10 s after that).
+  #touchSoon(sid: string): void {
+    this.#later.add(sid);
+    this.#laterTimer ??= setTimeout(() => {
+      this.#laterTimer = undefined;
+      for (const later of this.#later) this.#touch(later);
+      this.#later.clear();
+    }, SETTLE_MS);
   }
 
   #flush(): void {

@@ -26,6 +26,16 @@ class Rooms extends HibernatingSocketIODurableObject {
         socket.data = data;
         ack();
       });
+      // Async work that changes socket.data and sends nothing (saved a second later).
+      socket.on("later", (value: string) => {
+        setTimeout(() => socket.data = { ...socket.data, later: value }, 50);
+      });
+      // Async work that changes socket.data, then answers (saved with the answer).
+      socket.on("slowly", async (value: string, ack: () => void) => {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        socket.data = { ...socket.data, slowly: value };
+        ack();
+      });
       socket.on("memo", (memo: string, ack: () => void) => {
         this.memo = memo;
         ack();

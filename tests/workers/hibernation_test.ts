@@ -206,17 +206,22 @@ Deno.test({
     assert.equal(await blue.socket.timeout(WAIT).emitWithAck("say", "blue", "alone"), 1);
     assert.deepEqual(strays, []);
 
-    // Evicted again, woken this time by a message (12.5 s idle, before the next heartbeat).
+    // Evicted again, woken this time by a message (13.5 s idle, before the next heartbeat).
     const last = red1.pings.at(-1)!;
     const next = last + 15_000;
-    if (Date.now() + 12_500 > next - 1000) {
+    if (Date.now() + 13_500 > next - 1000) {
       await until(() => red1.pings.at(-1)! > last, 20_000, "ping");
     }
-    await sleep(12_500);
+    // socket.data changed by async work just before the silence is saved too.
+    blue.socket.emit("later", "kept");
+    await up.socket.timeout(WAIT).emitWithAck("slowly", "answered");
+    await sleep(13_500);
     const third = await whoami(red2);
     assert.notEqual(third.instance, woken, "evicted again, woken by a message");
     assert.equal(third.recovered, true);
     assert.deepEqual([third.rooms, third.data], [["red"], { name: "bob" }]);
+    assert.deepEqual((await whoami(blue)).data, { later: "kept" });
+    assert.deepEqual((await whoami(up)).data, { slowly: "answered" });
     const again = [once(red1.socket, "said", WAIT), once(up.socket, "said", WAIT)];
     assert.equal(await red2.socket.timeout(WAIT).emitWithAck("say", "team", "x"), 2);
     assert.deepEqual(await Promise.all(again), [["team", "x", "bob"], ["team", "x", "bob"]]);
