@@ -165,6 +165,11 @@ export class Relays {
     return this.#links.size;
   }
 
+  /** Whether a link has this id. */
+  has(id: string): boolean {
+    return this.#links.has(id);
+  }
+
   /** Opens a link with `peer` (the id must be new). */
   open(id: string, peer: string): RelayLink {
     const link = new Link(id, peer, this);

@@ -553,7 +553,8 @@ export abstract class ClusterAdapter extends Adapter {
   #answerRelay(message: Extract<ClusterMessage, { type: MessageType.RELAY_OPEN }>): void {
     const { requestId, target, request } = message.data;
     const handler = this.onRelayRequest;
-    if (target !== this.uid || !handler) return;
+    // A repeated id (a duplicate delivery) must not orphan the link it names.
+    if (target !== this.uid || !handler || this.#relays.has(requestId)) return;
     const link = this.#relays.open(requestId, message.uid);
     handler(request, link).then(
       (response) => {

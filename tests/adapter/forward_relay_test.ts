@@ -415,3 +415,27 @@ Deno.test("a relay with a lost frame closes on both sides with code 1011; frames
     }
   });
 });
+
+Deno.test("a RELAY_OPEN repeated with the id of an open relay is ignored: the relay carries on", async () => {
+  await withRouter(2, async ({ servers, bus, url }) => {
+    for (const io of servers) {
+      io.on("connection", (s) => s.on("echo", (x: unknown, ack: (x: unknown) => void) => ack(x)));
+    }
+    const socket = client(url);
+    try {
+      await once(socket, "connect", 5000);
+      await upgraded(socket);
+      assert.equal(await socket.timeout(2000).emitWithAck("echo", 1), 1);
+      const open = bus.published.findLast((p) => p.message.type === MessageType.RELAY_OPEN)!;
+      const owner = (open.message.data as { target: string }).target;
+      bus.takeTypes();
+      bus.inject(owner, encodeMessage({ ...open.message, uid: open.from }));
+      await bus.settle();
+      assert.deepEqual(bus.takeTypes(owner), [], "the owner answers nothing");
+      assert.equal(await socket.timeout(2000).emitWithAck("echo", 2), 2);
+      assert.equal(transportOf(socket), "websocket");
+    } finally {
+      socket.disconnect();
+    }
+  });
+});
