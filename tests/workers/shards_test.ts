@@ -18,6 +18,7 @@ import {
 } from "../examples/_examples.ts";
 import { shardOf } from "../../server/runtime/workers_shards.ts";
 import { io as connectClient } from "socket.io-client";
+import { Redis } from "@upstash/redis";
 
 const MINIFLARE = decodeURIComponent(
   new URL("../examples/_miniflare.mjs", import.meta.url).pathname,
@@ -243,7 +244,7 @@ Deno.test("workerd: two Durable Object shards joined by the Upstash adapter", as
 });
 
 Deno.test("workerd: a session resumes on the other object with its rooms and missed events", async () => {
-  await withShards({ RECOVERY: "1" }, async (url, _store, server, clients) => {
+  await withShards({ RECOVERY: "1" }, async (url, store, server, clients) => {
     const watcher = await connectTo(url, 1, ["websocket"], clients);
     // Reconnects by hand (below), so the test decides when, and to which object; the shard key
     // is an option (not in the URL, which would win over it) so it can change.
@@ -276,8 +277,9 @@ Deno.test("workerd: a session resumes on the other object with its rooms and mis
       const sockets = await ask(watcher, "fetch") as { id: string }[];
       return !sockets.some((s) => s.id === id);
     }, "object 0 saw the drop");
-    // Object 0 starts writing the session to the store as the socket leaves: let it land.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Object 0 writes the session to the store as the socket leaves: wait until it landed.
+    const redis = new Redis({ ...store.credentials, enableTelemetry: false });
+    await until(async () => (await redis.keys("*session#*")).length === 1, "the session stored");
     // Missed while away: sent by object 1, in the shared log once the watcher got it.
     const missed = once(watcher, "room");
     await ask(watcher, "to-room", "news", "missed");
