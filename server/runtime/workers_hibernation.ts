@@ -115,7 +115,9 @@ const shardedId = (request: Request) =>
  *
  * class Chat extends HibernatingSocketIODurableObject {
  *   protected override setup(io: Server): void {
+ *     // Runs again for every socket after each wake-up, with socket.recovered true.
  *     io.on("connection", (socket) => {
+ *       if (!socket.recovered) socket.emit("welcome");
  *       socket.on("join", (room: string) => socket.join(room));
  *       socket.on("say", (room: string, text: string) => io.to(room).emit("said", text));
  *     });
