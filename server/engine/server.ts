@@ -438,8 +438,7 @@ export class EngineServer extends Emitter<EngineEvents> {
       const { maxHttpBufferSize } = engine.options;
       const transport = new WebSocketTransport(socket, info.protocol, maxHttpBufferSize);
       const session = sessionInternals.restore(id, engine.#host, transport, request, info);
-      engine.#sessions.set(id, session);
-      session.once("close", () => engine.#sessions.delete(id));
+      engine.#track(session);
       const handler: WebSocketHandler = {
         onOpen() {},
         onMessage: (data) => transport.onMessage(data),
@@ -451,9 +450,14 @@ export class EngineServer extends Emitter<EngineEvents> {
   }
 
   #register(session: Session): void {
+    this.#track(session);
+    this.emit("connection", session);
+  }
+
+  // Holds a session until it closes.
+  #track(session: Session): void {
     this.#sessions.set(session.id, session);
     session.once("close", () => this.#sessions.delete(session.id));
-    this.emit("connection", session);
   }
 
   #socketHandler(
