@@ -2,22 +2,8 @@
 // allowEIO3: the implicit "/" connection, ids, auth from the namespace query, v4 error packets.
 import assert from "node:assert/strict";
 import type { Socket } from "../../server/mod.ts";
-import { socketIoClientV2 } from "../legacy/mod.ts";
+import { connectV2, type V2Socket } from "../legacy/mod.ts";
 import { once, withServer } from "./_harness.ts";
-
-interface V2Socket {
-  id: string;
-  connected: boolean;
-  on(event: string, fn: (...args: unknown[]) => void): unknown;
-  once(event: string, fn: (...args: unknown[]) => void): unknown;
-  emit(event: string, ...args: unknown[]): unknown;
-  close(): void;
-  io: { engine: { id: string } };
-}
-const connectV2 = socketIoClientV2 as unknown as (
-  url: string,
-  opts: Record<string, unknown>,
-) => V2Socket;
 
 function v2(url: string, nsp = "/", opts: Record<string, unknown> = {}): V2Socket {
   return connectV2(`${url}${nsp}`, { forceNew: true, reconnection: false, ...opts });

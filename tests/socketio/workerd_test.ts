@@ -3,18 +3,8 @@
 import assert from "node:assert/strict";
 import { io as connect, type Socket as ClientSocket } from "socket.io-client";
 import { startWorker } from "../conformance/_workerd.ts";
-import { socketIoClientV2 } from "../legacy/mod.ts";
+import { connectV2 } from "../legacy/mod.ts";
 import { once, TRANSPORTS } from "./_harness.ts";
-
-interface V2Socket {
-  once(event: string, fn: (...args: unknown[]) => void): unknown;
-  emit(event: string, ...args: unknown[]): unknown;
-  close(): void;
-}
-const connectV2 = socketIoClientV2 as unknown as (
-  url: string,
-  opts: Record<string, unknown>,
-) => V2Socket;
 
 Deno.test("socket.io in workerd: events, acks, binary and rooms on every transport", async (t) => {
   const server = await startWorker(

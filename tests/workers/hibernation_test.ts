@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { io as connectClient, type Socket as ClientSocket } from "socket.io-client";
 import { once } from "../_wait.ts";
 import { startHibernationWorker } from "./_hibernation.ts";
-import { socketIoClientV2 } from "../legacy/mod.ts";
+import { connectV2, type V2Socket } from "../legacy/mod.ts";
 
 const WAIT = 10_000;
 
@@ -70,20 +70,6 @@ type State = {
   query: string;
 };
 const whoami = (t: Tracked) => t.socket.timeout(WAIT).emitWithAck("whoami") as Promise<State>;
-
-interface V2Socket {
-  id: string;
-  connected: boolean;
-  on(event: string, fn: (...args: unknown[]) => void): unknown;
-  once(event: string, fn: (...args: unknown[]) => void): unknown;
-  emit(event: string, ...args: unknown[]): unknown;
-  close(): void;
-  io: { engine: { id: string; on(event: string, fn: () => void): unknown } };
-}
-const connectV2 = socketIoClientV2 as unknown as (
-  url: string,
-  opts: Record<string, unknown>,
-) => V2Socket;
 
 // A Socket.IO v2 client (EIO=3: the client pings, every 15 s) on its own SlowRooms object: the
 // object is evicted in the silence between two of its pings and woken by the next one.
