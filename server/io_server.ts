@@ -40,6 +40,8 @@ import type {
   EventParams,
   FirstNonErrorArg,
   Last,
+  ReservedOrUserEventNames,
+  ReservedOrUserListener,
 } from "./typed_events.ts";
 
 /** An adapter class, as socket.io's `adapter` option takes one. */
@@ -337,9 +339,160 @@ export class Server<
     return super.emitReserved(ev, ...args);
   }
 
-  /** Delivers to `io.on` listeners an event another server sent the main namespace (namespace-internal). */
-  onServerSideEmit(event: string, args: unknown[]): void {
-    this.emitUntyped(event, ...args);
+  // socket.io's io.on, io.off… are the main namespace's (its `connect`, `connection` and the
+  // events other servers send), so listeners of both run in the order they were added and one
+  // ack answers; only `new_namespace` is the server's own.
+  #target(ev: unknown): boolean {
+    return ev !== "new_namespace";
+  }
+
+  /**
+   * Adds a listener: `new_namespace` on the server, anything else on the main namespace, as
+   * socket.io does (`connection`, `connect`, and the events other servers send with
+   * `serverSideEmit`).
+   *
+   * @param ev The event name.
+   * @param listener Called on each occurrence.
+   * @returns This server.
+   */
+  override on<
+    Ev extends ReservedOrUserEventNames<
+      ServerEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+      ServerSideEvents
+    >,
+  >(
+    ev: Ev,
+    listener: ReservedOrUserListener<
+      ServerEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+      ServerSideEvents,
+      Ev
+    >,
+  ): this {
+    if (!this.#target(ev)) return super.on(ev, listener as never);
+    this.sockets.on(ev as never, listener as never);
+    return this;
+  }
+
+  /** Alias of {@linkcode Server.on}. */
+  override addListener<
+    Ev extends ReservedOrUserEventNames<
+      ServerEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+      ServerSideEvents
+    >,
+  >(
+    ev: Ev,
+    listener: ReservedOrUserListener<
+      ServerEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+      ServerSideEvents,
+      Ev
+    >,
+  ): this {
+    return this.on(ev, listener);
+  }
+
+  /**
+   * Adds a listener called at most once (on the main namespace, as {@linkcode Server.on}).
+   *
+   * @param ev The event name.
+   * @param listener Called on the next occurrence only.
+   * @returns This server.
+   */
+  override once<
+    Ev extends ReservedOrUserEventNames<
+      ServerEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+      ServerSideEvents
+    >,
+  >(
+    ev: Ev,
+    listener: ReservedOrUserListener<
+      ServerEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+      ServerSideEvents,
+      Ev
+    >,
+  ): this {
+    if (!this.#target(ev)) return super.once(ev, listener as never);
+    this.sockets.once(ev as never, listener as never);
+    return this;
+  }
+
+  /**
+   * Removes a listener (from the main namespace, as {@linkcode Server.on}).
+   *
+   * @param ev The event name.
+   * @param listener The listener.
+   * @returns This server.
+   */
+  override off<
+    Ev extends ReservedOrUserEventNames<
+      ServerEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+      ServerSideEvents
+    >,
+  >(
+    ev: Ev,
+    listener: ReservedOrUserListener<
+      ServerEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+      ServerSideEvents,
+      Ev
+    >,
+  ): this {
+    if (!this.#target(ev)) return super.off(ev, listener as never);
+    this.sockets.off(ev as never, listener as never);
+    return this;
+  }
+
+  /**
+   * Removes the listeners of an event, or of every event (on the main namespace too).
+   *
+   * @param ev The event name.
+   * @returns This server.
+   */
+  override removeAllListeners(
+    ev?: ReservedOrUserEventNames<
+      ServerEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+      ServerSideEvents
+    >,
+  ): this {
+    if (ev === undefined || !this.#target(ev)) super.removeAllListeners(ev);
+    if (ev === undefined || this.#target(ev)) this.sockets.removeAllListeners(ev as never);
+    return this;
+  }
+
+  /**
+   * The listeners of an event (the main namespace's, as {@linkcode Server.on}).
+   *
+   * @param ev The event name.
+   * @returns A copy of the list.
+   */
+  override listeners<
+    Ev extends ReservedOrUserEventNames<
+      ServerEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+      ServerSideEvents
+    >,
+  >(
+    ev: Ev,
+  ): ReservedOrUserListener<
+    ServerEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+    ServerSideEvents,
+    Ev
+  >[] {
+    if (!this.#target(ev)) return super.listeners(ev);
+    return this.sockets.listeners(ev as never) as never;
+  }
+
+  /**
+   * How many listeners an event has (on the main namespace, as {@linkcode Server.on}).
+   *
+   * @param ev The event name.
+   * @returns The count.
+   */
+  override listenerCount(
+    ev: ReservedOrUserEventNames<
+      ServerEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+      ServerSideEvents
+    >,
+  ): number {
+    if (!this.#target(ev)) return super.listenerCount(ev);
+    return this.sockets.listenerCount(ev as never);
   }
 
   /** Adds a connection middleware to the main namespace. */

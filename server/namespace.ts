@@ -39,6 +39,13 @@ export type Middleware<
   next: (error?: Error & { data?: unknown }) => void,
 ) => void | Promise<void>;
 
+// Names other servers may not send (socket.io's list): the main namespace's own events.
+const SERVER_RESERVED: ReadonlySet<string> = new Set(["connect", "connection", "new_namespace"]);
+
+function checkServerSideEvent(ev: unknown): void {
+  if (SERVER_RESERVED.has(String(ev))) throw new Error(`"${String(ev)}" is a reserved event name`);
+}
+
 /** The reserved events of a namespace: a socket connected (`connect` first, then `connection`). */
 export type NamespaceReservedEvents<
   ListenEvents extends EventsMap = DefaultEventsMap,
@@ -143,9 +150,9 @@ export class Namespace<
   /** Delivers a `serverSideEmit` from another server (adapter-internal). */
   onServerSideEmit(args: unknown[]): void {
     const [event, ...rest] = args;
+    // A reserved name from another server is dropped, as socket.io refuses to send one.
+    if (SERVER_RESERVED.has(String(event))) return;
     this.emitUntyped(String(event), ...rest);
-    // socket.io's `io.on` is the main namespace's: its listeners hear these events too.
-    if (this.name === "/") this.server.onServerSideEmit(String(event), rest);
   }
 
   /** The next ack id for packets of this namespace. */
@@ -277,6 +284,7 @@ export class Namespace<
    * @param ev The event name.
    * @param args The arguments.
    * @returns `true`.
+   * @throws {Error} When the name is reserved (`connect`, `connection`, `new_namespace`).
    */
   serverSideEmit<Ev extends EventNames<ServerSideEvents>>(
     ev: Ev,
@@ -285,6 +293,7 @@ export class Namespace<
       Ev
     >
   ): boolean {
+    checkServerSideEvent(ev);
     this.adapter.serverSideEmit([ev, ...(args as unknown[])]);
     return true;
   }
@@ -295,13 +304,14 @@ export class Namespace<
    *
    * @param ev The event name.
    * @param args The arguments, without the ack.
-   * @returns Every other server's answer.
+   * @returns Every other server's answer; rejects when the name is reserved.
    */
   serverSideEmitWithAck<Ev extends EventNamesWithAck<ServerSideEvents>>(
     ev: Ev,
     ...args: AllButLast<EventParams<ServerSideEvents, Ev>>
   ): Promise<FirstNonErrorArg<Last<EventParams<ServerSideEvents, Ev>>>[]> {
     return new Promise((resolve, reject) => {
+      checkServerSideEvent(ev);
       this.adapter.serverSideEmit([
         ev,
         ...(args as unknown[]),
@@ -369,19 +379,15 @@ export class Namespace<
   }
 
   /**
-   * Hands a connected socket to the `connect` and `connection` listeners, in socket.io's order,
-   * and for the main namespace to the server's (client-internal; a Durable Object waking from
-   * hibernation calls it again for the sockets it restores). The client is connected by now, so
+   * Hands a connected socket to the `connect` and `connection` listeners, in socket.io's order
+   * (client-internal; a Durable Object waking from hibernation calls it again for the sockets it
+   * restores). `io.on` listeners are the main namespace's. The client is connected by now, so
    * a listener's own error must not turn into a CONNECT_ERROR: it is rethrown on its own.
    */
   announce(socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
     try {
       this.emitReserved("connect", socket);
       this.emitReserved("connection", socket);
-      if (this.name === "/") {
-        this.server.emitReserved("connect", socket);
-        this.server.emitReserved("connection", socket);
-      }
     } catch (error) {
       queueMicrotask(() => {
         throw error;

@@ -1,7 +1,7 @@
 // Three real Servers with ClusterAdapters over an in-process bus, no clients, time on
 // FakeTimers: serverSideEmit, heartbeats and server counts, requests that time out, and close().
 import assert from "node:assert/strict";
-import { type ClusterTimers, MessageType } from "../../adapter/mod.ts";
+import { type ClusterTimers, encodeMessage, MessageType } from "../../adapter/mod.ts";
 import { Server } from "../../server/mod.ts";
 import { InMemoryBus, withCluster } from "./_cluster_bus.ts";
 
@@ -31,13 +31,36 @@ Deno.test("serverSideEmit() reaches the other servers' listeners, not its own", 
     await bus.settle();
     assert.deepEqual(got.sort(), ["0 []", '1 [1,{"text":"a"}]', "1 []", '2 [1,{"text":"a"}]']);
 
-    // socket.io's io.on is the main namespace's: io.on hears them too (and io.on("connect")).
-    const heard: unknown[][] = [];
-    servers[1]!.on("hello", (...args: unknown[]) => heard.push(args));
-    servers[0]!.of("/admin").serverSideEmit("hello", "admin only");
-    servers[0]!.serverSideEmit("hello", 2);
+    // socket.io's io.on is the main namespace's: one list of listeners, run in the order added.
+    const order: unknown[] = [];
+    servers[1]!.on("order", (n: unknown) => order.push(`io ${n}`));
+    servers[1]!.sockets.on("order", (n: unknown) => order.push(`nsp ${n}`));
+    servers[1]!.on("order", (n: unknown) => order.push(`io again ${n}`));
+    servers[0]!.of("/admin").serverSideEmit("order", "admin only");
+    servers[0]!.serverSideEmit("order", 2);
     await bus.settle();
-    assert.deepEqual(heard, [[2]]);
+    assert.deepEqual(order, ["io 2", "nsp 2", "io again 2"]);
+    assert.equal(servers[1]!.listenerCount("order"), 3);
+    servers[1]!.removeAllListeners("order");
+    assert.equal(servers[1]!.sockets.listenerCount("order"), 0);
+
+    // The main namespace's own events are no server-side events: refused when sent, dropped
+    // when another server sends one anyway.
+    assert.throws(() => servers[0]!.serverSideEmit("connection"), /"connection" is a reserved/);
+    await assert.rejects(servers[0]!.serverSideEmitWithAck("new_namespace"), /reserved event/);
+    const spoofed: unknown[] = [];
+    servers[1]!.on("connection", (socket: unknown) => spoofed.push(socket));
+    bus.inject(
+      "node1",
+      encodeMessage({
+        uid: "node0",
+        nsp: "/",
+        type: MessageType.SERVER_SIDE_EMIT,
+        data: { packet: ["connection", "not a socket"] },
+      }),
+    );
+    await bus.settle();
+    assert.deepEqual(spoofed, []);
 
     const bytes: unknown[] = [];
     servers[1]!.sockets.on("bin", (data: unknown) => bytes.push(data));

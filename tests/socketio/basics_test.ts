@@ -238,3 +238,23 @@ Deno.test("socket.io: an adapter that fails while admitting a client refuses it,
     assert.equal(error.message, "store unavailable");
   });
 });
+
+Deno.test("socket.io: io.on is the main namespace's (connect before connection, one listener list)", async () => {
+  await withServer({}, async ({ io, client }) => {
+    const seen: string[] = [];
+    io.on("connection", () => seen.push("io connection"));
+    io.sockets.on("connection", () => seen.push("nsp connection"));
+    io.on("connect", () => seen.push("io connect"));
+    const admin: string[] = [];
+    io.of("/admin").on("connection", () => admin.push("admin"));
+    assert.equal(io.listenerCount("connection"), 2);
+    assert.equal(io.sockets.listenerCount("connect"), 1);
+    const socket = client();
+    await once(socket, "connect");
+    assert.deepEqual(seen, ["io connect", "io connection", "nsp connection"]);
+    const named: unknown[] = [];
+    io.on("new_namespace", (nsp) => named.push(nsp.name));
+    io.of("/later");
+    assert.deepEqual([named, admin], [["/later"], []]);
+  });
+});
