@@ -167,7 +167,23 @@ export async function restore(
   });
   const client = new Client(io, restored.session, true);
   const sockets: Socket[] = [];
-  for (const entry of saved.s) {
+  try {
+    await restoreSockets(io, client, saved, sockets);
+  } catch (error) {
+    // Half made: the session closes, and with it the sockets made so far.
+    restored.handler.onClose(1011, "Session state lost in hibernation");
+    throw error;
+  }
+  return { ...restored, sockets };
+}
+
+async function restoreSockets(
+  io: Server,
+  client: Client,
+  saved: SavedConnection,
+  sockets: Socket[],
+): Promise<void> {
+  for (const entry of saved.s ?? []) {
     const nsp = await io.namespaceFor(entry.n, {}, client);
     if (!nsp) continue;
     const previous = { sid: entry.i, pid: entry.k as string, data: entry.d };
@@ -183,7 +199,6 @@ export async function restore(
     clientInternals.adopt(client, ioSocket);
     sockets.push(ioSocket);
   }
-  return { ...restored, sockets };
 }
 
 /**

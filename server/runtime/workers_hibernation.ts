@@ -56,6 +56,10 @@ interface Link {
   failed: boolean;
   /** Undoes what waits for this WebSocket (an upgrade not done yet). */
   dispose?: () => void;
+  /** Other objects the runtime handed for the same WebSocket after a wake-up. */
+  aliases?: HibernatableWebSocket[];
+  /** When the client last sent a message. */
+  heard: number;
 }
 
 type WebSocketPairConstructor = new () => {
@@ -65,6 +69,9 @@ type WebSocketPairConstructor = new () => {
 
 /** Milliseconds a connection's restore may take before it is closed instead. */
 const RESTORE_TIMEOUT = 5000;
+
+/** How long after its last message a connection's state is saved with what it is sent. */
+const RECENT_MS = 10_000;
 
 /** Milliseconds after a message at which its session is saved again. */
 const SETTLE_MS = 1000;
@@ -226,6 +233,7 @@ export class HibernatingSocketIODurableObject {
       closeQuietly(ws, 1011, "Session ID unknown");
       return;
     }
+    link.heard = Date.now();
     link.handler.onMessage(message);
     if (link.session) {
       this.#touch(link.session.id);
@@ -252,9 +260,8 @@ export class HibernatingSocketIODurableObject {
     closeQuietly(ws, code === 1005 || code === 1006 ? 1000 : code, reason);
     const link = this.#linkOf(ws);
     // The runtime may have handed other objects for this WebSocket: forget every one.
-    for (const [key, value] of this.#links) {
-      if (value === link || key === ws) this.#links.delete(key);
-    }
+    this.#links.delete(ws);
+    for (const alias of link?.aliases ?? []) this.#links.delete(alias);
     link?.dispose?.();
     link?.handler.onClose(code, reason);
   }
@@ -283,35 +290,45 @@ export class HibernatingSocketIODurableObject {
     return this.#woken ??= this.#restoreAll();
   }
 
-  // One connection back from its attachment; a failure (or a parent namespace that never
-  // decides) closes that connection only, so the object keeps serving the others.
+  // One connection back from its attachment. A failure, or a parent namespace that does not
+  // decide within RESTORE_TIMEOUT, closes that connection only (a late restore is undone), so
+  // the object keeps serving the others.
   async #restoreOne(ws: HibernatableWebSocket, text: unknown) {
     const saved = parse(text);
     if (!saved) return undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), RESTORE_TIMEOUT);
+    const late = new Promise<"late">((resolve) => {
+      timer = setTimeout(() => resolve("late"), RESTORE_TIMEOUT);
     });
+    const work = restore(this.io, ws, saved);
     try {
-      return await Promise.race([restore(this.io, ws, saved), late]);
-    } catch {
+      const back = await Promise.race([work, late]);
+      if (back !== "late") return back;
+      work.then((done) => done?.handler.onClose(1011, "Restore timed out"), () => {});
+      throw new Error(`Cannot restore connection ${saved.sid}: not done in ${RESTORE_TIMEOUT} ms`);
+    } catch (error) {
+      // deno-lint-ignore no-console -- no socket to tell yet: the object's log (wrangler tail)
+      console.error(error);
       return undefined;
     } finally {
       clearTimeout(timer);
     }
   }
 
+  // Every connection at once (one deadline for all), then linked and announced in order.
   async #restoreAll(): Promise<void> {
     const sockets: Socket[] = [];
-    for (const ws of this.#state.getWebSockets()) {
-      if (this.#links.has(ws)) continue;
-      const text = safeAttachment(ws);
-      const back = await this.#restoreOne(ws, text);
+    const waiting = this.#state.getWebSockets().filter((ws) => !this.#links.has(ws));
+    const texts = waiting.map(safeAttachment);
+    const restored = await Promise.all(waiting.map((ws, i) => this.#restoreOne(ws, texts[i])));
+    for (const [i, ws] of waiting.entries()) {
+      const text = texts[i];
+      const back = restored[i];
       if (!back) {
         closeQuietly(ws, 1011, "Session state lost in hibernation");
         continue;
       }
-      const link: Link = { handler: back.handler, saved: text as string, failed: false };
+      const link: Link = { handler: back.handler, saved: text as string, failed: false, heard: 0 };
       this.#links.set(ws, link);
       this.#bind(ws, link, back.session, false);
       sockets.push(...back.sockets);
@@ -326,7 +343,7 @@ export class HibernatingSocketIODurableObject {
     const client = pair[0];
     const server = pair[1];
     this.#state.acceptWebSocket(server);
-    const link: Link = { handler, saved: "", failed: false };
+    const link: Link = { handler, saved: "", failed: false, heard: 0 };
     this.#links.set(server, link);
     const sid = new URL(request.url).searchParams.get("sid");
     if (sid === null) {
@@ -353,9 +370,12 @@ export class HibernatingSocketIODurableObject {
   #bind(ws: HibernatableWebSocket, link: Link, session: Session, save = true): void {
     link.session = session;
     this.#bySid.set(session.id, ws);
-    // What a listener sets before answering (an ack, an emit after an await) is saved with it.
+    // What a listener sets before answering (an ack, an emit after an await) is saved with it;
+    // only for a connection that spoke lately, so a broadcast does not save every recipient.
     session.on("packetCreate", (packet) => {
-      if (packet.type === "message") this.#touch(session.id);
+      if (packet.type === "message" && Date.now() - link.heard < RECENT_MS) {
+        this.#touch(session.id);
+      }
     });
     session.once("close", () => {
       if (this.#bySid.get(session.id) === ws) this.#bySid.delete(session.id);
@@ -371,7 +391,10 @@ export class HibernatingSocketIODurableObject {
     const sid = parse(safeAttachment(ws))?.sid;
     const known = sid === undefined ? undefined : this.#bySid.get(sid);
     const found = known ? this.#links.get(known) : undefined;
-    if (found) this.#links.set(ws, found);
+    if (found) {
+      this.#links.set(ws, found);
+      (found.aliases ??= []).push(ws);
+    }
     return found;
   }
 

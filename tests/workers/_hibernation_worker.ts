@@ -30,9 +30,10 @@ class Rooms extends HibernatingSocketIODurableObject {
       socket.on("later", (value: string) => {
         setTimeout(() => socket.data = { ...socket.data, later: value }, 50);
       });
-      // Async work that changes socket.data, then answers (saved with the answer).
+      // Async work that outlasts the save a second after the message, changes socket.data, then
+      // answers (saved with the answer).
       socket.on("slowly", async (value: string, ack: () => void) => {
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        await new Promise((resolve) => setTimeout(resolve, 1500));
         socket.data = { ...socket.data, slowly: value };
         ack();
       });
