@@ -84,10 +84,13 @@ export class LiveSessions {
     this.#dirty.clear();
   }
 
-  /** Takes this server's sessions out of the store; settles once every write in flight did. */
-  leave(): Promise<unknown> {
-    const leave = this.write(this.#o.recovery.leave(this.#o.uid));
-    return Promise.all([leave, ...this.#writes]);
+  /**
+   * Takes this server's sessions out of the store once the writes in flight landed (one landing
+   * after it would bring a session, or the server, back).
+   */
+  async leave(): Promise<void> {
+    await Promise.allSettled([...this.#writes]);
+    await this.write(this.#o.recovery.leave(this.#o.uid));
   }
 
   #flush(): void {

@@ -2,6 +2,7 @@
 // away resumes on another one (same id, rooms, the events it missed in order), through a
 // forwarder that keeps the client's URL while its target changes.
 import assert from "node:assert/strict";
+import { Redis } from "@upstash/redis";
 import {
   type ClientSocket,
   once,
@@ -201,4 +202,25 @@ Deno.test("UpstashAdapter does not resume a session that expired, or whose offse
   } finally {
     await forwarder.close();
   }
+});
+
+Deno.test("UpstashAdapter: a server that closes takes its live sessions and itself out of the store, after its writes in flight", async () => {
+  await withUpstashCluster({
+    nodes: 1,
+    server: RECOVERY,
+    setup(io) {
+      io.on("connection", (socket) => socket.on("join", (room: string) => socket.join(room)));
+    },
+  }, async ({ nodes, client, store }) => {
+    const redis = new Redis({ ...store.credentials, enableTelemetry: false });
+    const socket = await client(0);
+    await until(async () => (await redis.keys("*live#*")).length === 1, "the session tracked");
+    // A room change starts a write of the session; the server closes right behind it.
+    socket.emit("join", "late");
+    await sleep(5);
+    await nodes[0]!.close();
+    assert.deepEqual(await redis.keys("*live#*"), [], "no live session left");
+    const [nodesKey] = await redis.keys("*nodes");
+    assert.deepEqual(nodesKey ? await redis.zrange(nodesKey, 0, -1) : [], [], "no node left");
+  });
 });
