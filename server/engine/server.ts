@@ -405,9 +405,8 @@ export class EngineServer extends Emitter<EngineEvents> {
       closeTimeout: CLOSE_TIMEOUT,
     });
     const session = new Session(id, this.#host, transport, handshakeRequest, sessionInfo);
-    this.#sessions.set(id, session);
+    this.#track(session);
     const pending = transport.handleRequest(request);
-    session.once("close", () => this.#sessions.delete(id));
     this.emit("connection", session);
     const response = await pending;
     return this.#withHeaders(response, request, true, cors, id);
@@ -454,10 +453,12 @@ export class EngineServer extends Emitter<EngineEvents> {
     this.emit("connection", session);
   }
 
-  // Holds a session until it closes.
+  // Holds a session until it closes (and not a later session with its id).
   #track(session: Session): void {
     this.#sessions.set(session.id, session);
-    session.once("close", () => this.#sessions.delete(session.id));
+    session.once("close", () => {
+      if (this.#sessions.get(session.id) === session) this.#sessions.delete(session.id);
+    });
   }
 
   #socketHandler(

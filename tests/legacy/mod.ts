@@ -14,6 +14,7 @@ export interface V2Socket {
   connected: boolean;
   on(event: string, fn: (...args: unknown[]) => void): unknown;
   once(event: string, fn: (...args: unknown[]) => void): unknown;
+  off(event: string, fn: (...args: unknown[]) => void): unknown;
   emit(event: string, ...args: unknown[]): unknown;
   close(): void;
   io: { engine: { id: string; on(event: string, fn: () => void): unknown } };
