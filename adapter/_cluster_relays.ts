@@ -110,6 +110,8 @@ class Link implements RelayLink {
     if (message.type === MessageType.RELAY_CLOSE) {
       return this.end(message.data.code, message.data.reason);
     }
+    // A frame seen already is a store's retry delivering it twice (at least once): dropped.
+    if (message.data.seq < this.#inSeq) return;
     if (message.data.seq !== this.#inSeq) {
       return this.fail(`frame ${this.#inSeq} was lost (got ${message.data.seq})`);
     }

@@ -69,6 +69,21 @@ Deno.test("a relay keeps frames until its listener attaches, in order, and fails
   assert.equal(r.size, 1);
 });
 
+Deno.test("a relay drops a frame delivered twice (a store's retry) and fails on a gap", () => {
+  const { relays: r, sent } = relays();
+  const link = r.open("r1", "peer");
+  const got: unknown[] = [];
+  link.attach({ frame: (data) => got.push(data), closed: (...args) => got.push(args) });
+  for (const seq of [0, 1, 0, 1, 2]) r.receive(frame("r1", seq));
+  assert.deepEqual(got, ["40", "41", "42"]);
+  assert.equal(link.closed, false);
+  r.receive(frame("r1", 4));
+  assert.equal(link.closed, true);
+  const reason = "Relay failed: frame 3 was lost (got 4)";
+  assert.deepEqual(got.at(-1), [1011, reason]);
+  assert.deepEqual(closes(sent), [{ relayId: "r1", target: "peer", code: 1011, reason }]);
+});
+
 Deno.test("a relay fails past MAX_IN_FLIGHT_FRAMES frames the cluster has not taken yet", () => {
   const { relays: r, sent } = relays(false);
   const link = r.open("r1", "peer");
