@@ -7,8 +7,9 @@
 // stream opens when the first bus starts and closes when the last one leaves; the direct one
 // opens on first use and closes with the last namespace.
 //
-// A hub holds at most one adapter per namespace name: servers made with the same adapter class
-// get hubs of their own (a second `/` makes a second hub).
+// Hubs are found by the namespace's server, so two servers made with the same adapter class get
+// hubs of their own; a namespace that names no server joins the first hub of its options without
+// that namespace name.
 
 import { randomId } from "./_cluster_requests.ts";
 import type { ClusterTimers } from "./_cluster_requests.ts";
@@ -58,7 +59,7 @@ export function globEscape(text: string): string {
   return text.replace(/[*?[\]\\]/g, "\\$&");
 }
 
-// The hubs of each options object (one `createUpstashAdapter()` result).
+// The hubs of each server (or, for namespaces that name none, of each options object).
 const HUBS = new WeakMap<object, UpstashHub[]>();
 
 /** The streams of one server. */
@@ -80,7 +81,7 @@ export class UpstashHub {
   /**
    * The hub a new adapter of namespace `nsp` joins: the first of `owner` without that namespace.
    *
-   * @param owner What the servers' adapters share (their options).
+   * @param owner The namespace's server, or else the adapters' options.
    * @param nsp The namespace name.
    * @param options How to make a new hub.
    */

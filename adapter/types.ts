@@ -95,6 +95,8 @@ export interface AdapterNamespace {
   onServerSideEmit(args: unknown[]): void;
   /** Connection state recovery settings, or `false` when recovery is off. */
   readonly connectionStateRecovery: { maxDisconnectionDuration: number } | false;
+  /** The server the namespace belongs to: adapters of one server may share resources by it. */
+  readonly server?: object;
 }
 
 /** What a disconnected socket leaves behind for connection state recovery. */

@@ -143,8 +143,9 @@ export class UpstashAdapter extends ClusterAdapter {
         }) as unknown as UpstashCommands;
     const timers = options.timers ?? GLOBAL_TIMERS;
     const read = options.fetch ?? ((input, init) => fetch(input, init));
-    // The namespaces of one server share its streams and its uid.
-    const hub = UpstashHub.for(options, nsp.name, {
+    // The namespaces of one server share its streams and its uid (by the server itself; by the
+    // options, first free hub, for a namespace that does not name its server).
+    const hub = UpstashHub.for(nsp.server ?? options, nsp.name, {
       redis: (signal) => client(() => signal),
       url: o.url,
       token: o.token,

@@ -5,6 +5,8 @@
 // and the others keep receiving, a namespace made later joins the streams, and a server that
 // closes ends its two.
 import assert from "node:assert/strict";
+import { createUpstashAdapter, type UpstashAdapter } from "../../adapter/upstash.ts";
+import { Server } from "../../server/mod.ts";
 import { once, sleep, until, withUpstashCluster } from "./_upstash_cluster.ts";
 
 const NAMESPACES = ["/", "/n1", "/n2", "/n3", "/n4"];
@@ -89,4 +91,22 @@ Deno.test("UpstashAdapter: a server with five namespaces, broadcasting and forwa
       await until(() => store.rest.subscriptions === 2, "A kept its two streams");
     },
   );
+});
+
+Deno.test("UpstashAdapter: two servers made with one adapter class share nothing, whatever order their namespaces come in", async () => {
+  const Upstash = createUpstashAdapter({ url: "http://127.0.0.1:9", token: "t" });
+  const a = new Server({ adapter: Upstash });
+  const b = new Server({ adapter: Upstash });
+  try {
+    // b's /admin comes first: it must not join a's streams (nor take a's uid).
+    const uid = (io: Server, name: string) => (io.of(name).adapter as UpstashAdapter).uid;
+    const bAdmin = uid(b, "/admin");
+    const aAdmin = uid(a, "/admin");
+    assert.equal(uid(a, "/"), aAdmin);
+    assert.equal(uid(b, "/"), bAdmin);
+    assert.notEqual(aAdmin, bAdmin);
+  } finally {
+    await a.close();
+    await b.close();
+  }
 });
