@@ -73,6 +73,8 @@ export class UpstashHub {
   readonly #members = new Map<string, HubMember>();
   // The buses that started, by log channel.
   readonly #listeners = new Map<string, BusListener>();
+  // The length of the longest channel that ever listened (bounds the search in a line).
+  #longest = 0;
   #stream: SseSubscription | undefined;
   #up = false;
   #direct: DirectChannel | undefined;
@@ -139,6 +141,7 @@ export class UpstashHub {
         start: () => {
           if (left || this.#closed) return;
           this.#listeners.set(channel, listener);
+          this.#longest = Math.max(this.#longest, channel.length);
           if (!this.#stream) this.#open();
           else if (this.#up) listener.up();
         },
@@ -209,13 +212,15 @@ export class UpstashHub {
     this.#up = false;
   }
 
-  // The longest known channel the line starts with (a name may hold commas).
+  // The longest known channel the line starts with (a name may hold commas): channels end with
+  // `#`, so only the prefixes ending at a `#,` within the longest channel's length are looked up,
+  // whatever the number of namespaces.
   #channelOf(line: string): string | undefined {
     let found: string | undefined;
-    for (const channel of this.#listeners.keys()) {
-      if (line.startsWith(channel + ",") && channel.length > (found?.length ?? -1)) {
-        found = channel;
-      }
+    const longest = this.#longest;
+    for (let at = line.indexOf("#,"); at !== -1 && at < longest; at = line.indexOf("#,", at + 1)) {
+      const channel = line.slice(0, at + 1);
+      if (this.#listeners.has(channel)) found = channel;
     }
     return found;
   }
