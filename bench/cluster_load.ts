@@ -15,7 +15,7 @@
 // as A can for throughput (bench/load/cluster_scenario.ts). Every process and redis-server is
 // stopped in `finally`, on an error and on Ctrl-C.
 
-import { stopAll } from "./load/children.ts";
+import { runDriver, stopAll } from "./load/children.ts";
 import { DISTURBED } from "./load/compare.ts";
 import { type SideKey, startSide, stopAllRedis } from "./load/cluster_rig.ts";
 import { CLUSTER_COLUMNS, clusterTable } from "./load/cluster_report.ts";
@@ -193,20 +193,4 @@ async function main(): Promise<void> {
 }
 
 // Every child and redis-server is stopped on Ctrl-C or SIGTERM, as on an error or at the end.
-const stopEverything = () => Promise.allSettled([stopAll(), stopAllRedis()]);
-const interrupted = async () => {
-  await stopEverything();
-  Deno.exit(130);
-};
-Deno.addSignalListener("SIGINT", interrupted);
-Deno.addSignalListener("SIGTERM", interrupted);
-try {
-  await main();
-} catch (error) {
-  Deno.stderr.writeSync(encoder.encode(`error: ${(error as Error).message ?? error}\n`));
-  Deno.exitCode = 1;
-} finally {
-  await stopEverything();
-  Deno.removeSignalListener("SIGINT", interrupted);
-  Deno.removeSignalListener("SIGTERM", interrupted);
-}
+await runDriver(main, () => Promise.allSettled([stopAll(), stopAllRedis()]));

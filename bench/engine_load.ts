@@ -14,7 +14,7 @@
 // generator and other processes' CPU are printed too: on 2 cores a busy generator or a busy
 // neighbour, not the server, can set the pace.
 
-import { childFdLimit, stopAll } from "./load/children.ts";
+import { childFdLimit, runDriver } from "./load/children.ts";
 import { compare, type Compared, rigFor, scenarioOptions } from "./load/compare.ts";
 import { describeEnvironment, environment } from "./load/env.ts";
 import { print } from "./load/print.ts";
@@ -127,19 +127,4 @@ async function main(): Promise<void> {
 }
 
 // Every child is stopped on Ctrl-C or SIGTERM, as on an error or at the end.
-const interrupted = async () => {
-  await stopAll();
-  Deno.exit(130);
-};
-Deno.addSignalListener("SIGINT", interrupted);
-Deno.addSignalListener("SIGTERM", interrupted);
-try {
-  await main();
-} catch (error) {
-  Deno.stderr.writeSync(new TextEncoder().encode(`error: ${(error as Error).message ?? error}\n`));
-  Deno.exitCode = 1;
-} finally {
-  await stopAll();
-  Deno.removeSignalListener("SIGINT", interrupted);
-  Deno.removeSignalListener("SIGTERM", interrupted);
-}
+await runDriver(main);

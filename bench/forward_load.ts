@@ -25,13 +25,14 @@
 // which, and the table compares their round trips in the same run.
 
 import { io as connectClient, type Socket } from "socket.io-client";
-import { type ServerProcess, startServer, stopAll } from "./load/children.ts";
+import { runDriver, type ServerProcess, startServer, stopAll } from "./load/children.ts";
 import { describeEnvironment, environment, packageVersion } from "./load/env.ts";
 import { print } from "./load/print.ts";
 import { cpuSeconds } from "./load/proc.ts";
 import { percentile, Samples } from "./load/stats.ts";
 import { sleep } from "./load/window.ts";
 import { type RedisServer, startRedisServer } from "../tests/fixtures/redis_server.ts";
+import { once } from "../tests/_wait.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const ROOT_PATH = ROOT.pathname;
@@ -205,20 +206,6 @@ async function isolatesUp(url: string, jobs: number, forward: boolean): Promise<
   if (seen.size < jobs) throw new Error(`only ${seen.size} of ${jobs} isolates answered`);
   // Each isolate knows the others once it has heard their heartbeats (every 200 ms).
   await sleep(1000);
-}
-
-function once(
-  socket: { once(event: string, fn: () => void): unknown },
-  event: string,
-  ms: number,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${event} within ${ms} ms`)), ms);
-    socket.once(event, () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }
 
 interface Counts {
@@ -590,25 +577,4 @@ async function stopEverything(): Promise<void> {
 
 // Every child is stopped on Ctrl-C or SIGTERM, as on an error or at the end; a run that
 // overstays is ended.
-const interrupted = async () => {
-  await stopEverything();
-  Deno.exit(130);
-};
-Deno.addSignalListener("SIGINT", interrupted);
-Deno.addSignalListener("SIGTERM", interrupted);
-const watchdog = setTimeout(async () => {
-  Deno.stderr.writeSync(encoder.encode("error: the benchmark overstayed; stopping\n"));
-  await stopEverything();
-  Deno.exit(2);
-}, 240_000);
-try {
-  await main();
-} catch (error) {
-  Deno.stderr.writeSync(encoder.encode(`error: ${(error as Error).message ?? error}\n`));
-  Deno.exitCode = 1;
-} finally {
-  clearTimeout(watchdog);
-  await stopEverything();
-  Deno.removeSignalListener("SIGINT", interrupted);
-  Deno.removeSignalListener("SIGTERM", interrupted);
-}
+await runDriver(main, stopEverything, 240_000);

@@ -178,3 +178,42 @@ export async function runToEnd(
     clearTimeout(timer);
   }
 }
+
+/**
+ * Runs a benchmark driver's `main`, then stops what it started (`stop`, every tracked child by
+ * default): at the end, on an error (printed, exit code 1), on Ctrl-C or SIGTERM (exit 130),
+ * and, with `overstayMs`, when the run takes longer (exit 2).
+ *
+ * @param main The benchmark.
+ * @param stop Stops every process and server the benchmark started.
+ * @param overstayMs The longest the run may take.
+ */
+export async function runDriver(
+  main: () => Promise<void>,
+  stop: () => Promise<unknown> = stopAll,
+  overstayMs?: number,
+): Promise<void> {
+  const write = (text: string) => Deno.stderr.writeSync(new TextEncoder().encode(text));
+  const interrupted = async () => {
+    await stop();
+    Deno.exit(130);
+  };
+  Deno.addSignalListener("SIGINT", interrupted);
+  Deno.addSignalListener("SIGTERM", interrupted);
+  const watchdog = overstayMs === undefined ? undefined : setTimeout(async () => {
+    write("error: the benchmark overstayed; stopping\n");
+    await stop();
+    Deno.exit(2);
+  }, overstayMs);
+  try {
+    await main();
+  } catch (error) {
+    write(`error: ${(error as Error).message ?? error}\n`);
+    Deno.exitCode = 1;
+  } finally {
+    clearTimeout(watchdog);
+    await stop();
+    Deno.removeSignalListener("SIGINT", interrupted);
+    Deno.removeSignalListener("SIGTERM", interrupted);
+  }
+}
